@@ -1,0 +1,37 @@
+/**
+ * sse-hub: Server-Sent Events for any fetch-style runtime (Deno.serve,
+ * Bun.serve, Cloudflare Workers, …). A {@linkcode Hub} fans events out to SSE
+ * `Response`s built on WHATWG streams; the encoder and decoder are exact to the
+ * WHATWG HTML "Server-sent events" rules.
+ *
+ * @example A hub behind any `(Request) => Response` server
+ * ```ts
+ * import { Hub } from "@sse-hub/sse-hub";
+ *
+ * const hub = new Hub<string>();
+ * const fetch = (request: Request): Promise<Response> =>
+ *   hub.response(request, { topics: "news" });
+ * hub.publish("news", "hello\nworld"); // every subscriber of "news" gets it
+ * hub.close();
+ * ```
+ *
+ * @module
+ */
+export type { SseEvent } from "./src/event.ts";
+export { encodeEvent, EventEncoderStream, formatComment, formatEvent } from "./src/encode.ts";
+export type { EncodeOptions, Serializer } from "./src/encode.ts";
+export { EventFieldError, HubError, ParseError } from "./src/errors.ts";
+export type { EventField, EventFieldErrorType, HubErrorType, ParseErrorType } from "./src/errors.ts";
+export { Hub } from "./src/hub.ts";
+export type {
+  HubCloseOptions,
+  HubMessage,
+  HubOptions,
+  HubResponseOptions,
+  HubStats,
+  HubSubscribeOptions,
+  PublishResult,
+} from "./src/hub_options.ts";
+export { MemoryHistory } from "./src/history.ts";
+export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
+export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";

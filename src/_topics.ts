@@ -1,0 +1,24 @@
+// Topic names come from URLs: validate them before they become map keys or log lines.
+import { HubError } from "./errors.ts";
+
+export const DEFAULT_TOPIC_PATTERN: RegExp = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+
+/** Normalises `topics` to a de-duplicated array, or throws `HubError("invalid-topic")`. */
+export function toTopicList(topics: string | readonly string[], pattern: RegExp, max: number): string[] {
+  const list = typeof topics === "string" ? [topics] : topics;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new HubError("invalid-topic", "`topics` must be a topic name or a non-empty array of them");
+  }
+  if (list.length > max) {
+    throw new HubError("invalid-topic", `\`topics\` has ${list.length} topics; at most ${max} are allowed`);
+  }
+  for (const topic of list) assertTopic(topic, pattern);
+  return [...new Set(list)];
+}
+
+export function assertTopic(topic: unknown, pattern: RegExp): asserts topic is string {
+  if (typeof topic !== "string" || !pattern.test(topic)) {
+    const shown = typeof topic === "string" ? JSON.stringify(topic.slice(0, 64)) : typeof topic;
+    throw new HubError("invalid-topic", `\`topic\` ${shown} does not match ${pattern}`);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The types a {@linkcode Hub} takes and gives: its options, what a publish
+ * returns, what subscribers see, and its counters.
+ *
+ * @module
+ */
+import type { Serializer } from "./encode.ts";
+import type { HistoryStore } from "./history.ts";
+import type { Bridge } from "./bridge/bridge.ts";
+
+/** One published event as in-process subscribers and filters see it. */
+export interface HubMessage<T> {
+  /** The topic it was published to. */
+  topic: string;
+  /** Its id (sent as `id:`). */
+  id: string;
+  /** Its event type, when one was given. */
+  event: string | undefined;
+  /** The payload as published. */
+  data: T;
+}
+
+/** What a publish did. */
+export interface PublishResult {
+  /** The topic. */
+  topic: string;
+  /** The id assigned to the event. */
+  id: string;
+  /** How many subscribers it was enqueued to. */
+  delivered: number;
+}
+
+/** The hub's counters; `subscribers` and `topics` are current, the rest are totals. */
+export interface HubStats {
+  /** Open subscriptions (HTTP and in-process). */
+  subscribers: number;
+  /** Topics with at least one subscriber. */
+  topics: number;
+  /** Events published. */
+  published: number;
+  /** Event deliveries (one event to one subscriber). */
+  delivered: number;
+  /** Deliveries skipped under the `"drop"` overflow policy. */
+  dropped: number;
+  /** Subscribers closed for falling behind under the `"close"` overflow policy. */
+  slowDisconnects: number;
+  /** Events sent from history to reconnecting clients. */
+  replayed: number;
+  /** Requests refused (bad topic, unauthorized, full, closed). */
+  rejected: number;
+  /** Failures the bridge reported (the hub kept serving locally). */
+  bridgeErrors: number;
+  /** Times the bridge said messages may have been missed. */
+  bridgeGaps: number;
+}
+
+/** Options for {@linkcode Hub}. Every field is optional. */
+export interface HubOptions {
+  /**
+   * Serializes non-string payloads.
+   * @default {JSON.stringify}
+   */
+  serialize?: Serializer;
+  /**
+   * Where events are kept for `Last-Event-ID` replay; `false` keeps none.
+   * @default {new MemoryHistory()}
+   */
+  history?: HistoryStore | false;
+  /**
+   * Bytes that may wait in one HTTP subscriber's queue. Past it the overflow policy acts.
+   * @default {262144}
+   */
+  bufferBytes?: number;
+  /**
+   * What to do with a subscriber whose queue is full: `"close"` ends its stream (it
+   * reconnects with `Last-Event-ID` and is replayed from history); `"drop"` skips the
+   * event for it and counts it.
+   * @default {"close"}
+   */
+  overflow?: "close" | "drop";
+  /**
+   * Milliseconds between keep-alive checks; a subscriber sent nothing for a whole
+   * interval gets a comment. `false` turns it off. The default keeps quiet streams
+   * inside Bun.serve's 10 s default `idleTimeout`.
+   * @default {4000}
+   */
+  keepAlive?: number | false;
+  /**
+   * Subscribers allowed at once; past it requests get 503 with `Retry-After`.
+   * @default {Infinity}
+   */
+  maxSubscribers?: number;
+  /**
+   * Topics one subscriber may follow.
+   * @default {32}
+   */
+  maxTopicsPerSubscriber?: number;
+  /**
+   * A `retry:` hint (ms) sent when a stream opens.
+   * @default {undefined}
+   */
+  retry?: number;
+  /**
+   * Which topic names are valid.
+   * @default {/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
+   */
+  topicPattern?: RegExp;
+  /**
+   * Decides whether a request may subscribe to its topics, before anything is
+   * subscribed: `true` allows, `false` answers 403, a `Response` is sent as it is
+   * (e.g. a 401).
+   * @default {undefined}
+   */
+  authorize?: (request: Request, topics: readonly string[]) => boolean | Response | Promise<boolean | Response>;
+  /**
+   * The status for requests after {@linkcode Hub.close}: 204 tells `EventSource` to stop
+   * reconnecting; 503 says "try elsewhere".
+   * @default {204}
+   */
+  closedStatus?: 204 | 503;
+  /**
+   * Seconds in the `Retry-After` header of a 503.
+   * @default {5}
+   */
+  retryAfter?: number;
+  /**
+   * The event type sent to a client whose `Last-Event-ID` cannot be fully replayed
+   * (unknown, malformed, or older than the history). Its data is JSON
+   * `{"reason":"unknown-id"}` or `{"reason":"history-exceeded"}`.
+   * @default {"sse-hub:reset"}
+   */
+  resetEvent?: string;
+  /**
+   * A cross-process bus (Redis, BroadcastChannel). With one, publish through
+   * {@linkcode Hub.publishAsync}: ids come from the bus, and every instance fans out.
+   * @default {undefined}
+   */
+  bridge?: Bridge;
+  /**
+   * Turns bridged text back into a payload for in-process subscribers and filters.
+   * @default {JSON.parse}
+   */
+  deserialize?: (text: string) => unknown;
+  /**
+   * Told about every bridge failure and gap; the hub keeps serving local subscribers either way.
+   * @default {undefined}
+   */
+  onBridgeEvent?: (event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string }) => void;
+  /**
+   * The longest `Last-Event-ID` considered; a longer one is treated as unknown.
+   * @default {128}
+   */
+  maxLastEventIdLength?: number;
+}
+
+/** Options for {@linkcode Hub.response}. */
+export interface HubResponseOptions<T> {
+  /** The topic or topics to follow. */
+  topics: string | readonly string[];
+  /** Only events for which this returns `true` are sent. */
+  filter?: (message: HubMessage<T>) => boolean;
+  /** Extra response headers (e.g. CORS). */
+  headers?: HeadersInit;
+  /** Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query). */
+  lastEventId?: string;
+}
+
+/** Options for {@linkcode Hub.subscribe}. */
+export interface HubSubscribeOptions<T> {
+  /** Only events for which this returns `true` are delivered. */
+  filter?: (message: HubMessage<T>) => boolean;
+  /**
+   * Messages that may wait unread; past it the hub's overflow policy acts.
+   * @default {1024}
+   */
+  bufferMessages?: number;
+  /** Unsubscribes when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode Hub.close}. */
+export interface HubCloseOptions<T> {
+  /** A last event sent to every subscriber before its stream ends. */
+  event?: { event?: string; data?: T };
+  /** A `retry:` hint (ms) sent with the last event: how long clients should wait. */
+  retry?: number;
+}

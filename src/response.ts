@@ -1,0 +1,86 @@
+/**
+ * The HTTP side of an event stream: the headers every SSE response carries,
+ * the client's `Last-Event-ID`, and the plain responses for refused requests.
+ *
+ * @module
+ */
+
+/**
+ * Builds the headers of an SSE response: `Content-Type: text/event-stream; charset=utf-8`,
+ * `Cache-Control: no-cache, no-transform` (no proxy may buffer or compress the stream)
+ * and `X-Accel-Buffering: no` (nginx). No hop-by-hop header such as `Connection`:
+ * the runtime manages the connection, and HTTP/2 forbids them.
+ *
+ * @param extra Headers to add or override.
+ * @returns A fresh `Headers`.
+ *
+ * @example
+ * ```ts
+ * import { sseHeaders } from "@sse-hub/sse-hub";
+ *
+ * const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("data: hi\n\n")) });
+ * const response = new Response(body, { headers: sseHeaders({ "access-control-allow-origin": "*" }) });
+ * console.log(response.headers.get("content-type")); // "text/event-stream; charset=utf-8"
+ * ```
+ */
+export function sseHeaders(extra?: HeadersInit): Headers {
+  const headers = new Headers({
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+  });
+  if (extra) new Headers(extra).forEach((value, name) => headers.set(name, value));
+  return headers;
+}
+
+/**
+ * The id a reconnecting client last saw: the `Last-Event-ID` header (sent by
+ * `EventSource` on reconnect), else a `lastEventId` query parameter (for a first
+ * connect that resumes). The value is untrusted: one longer than `maxLength`
+ * yields `""`, which never matches a stored id.
+ *
+ * @param request The incoming request.
+ * @param maxLength The longest id accepted.
+ * @returns The id, `""` for one that is too long, or `undefined` when the client sent none.
+ *
+ * @example
+ * ```ts
+ * import { getLastEventId } from "@sse-hub/sse-hub";
+ *
+ * const request = new Request("http://localhost/events", { headers: { "last-event-id": "42" } });
+ * console.log(getLastEventId(request)); // "42"
+ * ```
+ */
+export function getLastEventId(request: Request, maxLength = 128): string | undefined {
+  let id = request.headers.get("last-event-id");
+  if (id === null) {
+    const query = request.url.indexOf("?");
+    if (query === -1) return undefined;
+    id = new URLSearchParams(request.url.slice(query + 1)).get("lastEventId");
+    if (id === null) return undefined;
+  }
+  return id.length > maxLength ? "" : id;
+}
+
+/**
+ * A short plain-text response for a refused request.
+ *
+ * @param status The HTTP status.
+ * @param message The body; one line saying why.
+ * @param headers More headers (e.g. `Retry-After`).
+ * @returns The response.
+ *
+ * @example
+ * ```ts
+ * import { textResponse } from "@sse-hub/sse-hub";
+ *
+ * const response = textResponse(400, "invalid topic");
+ * console.log(response.status); // 400
+ * ```
+ */
+export function textResponse(status: number, message: string, headers?: HeadersInit): Response {
+  const all = new Headers(headers);
+  all.set("content-type", "text/plain; charset=utf-8");
+  all.set("cache-control", "no-store");
+  return new Response(status === 204 ? null : message + "\n", { status, headers: all });
+}
