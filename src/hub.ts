@@ -70,6 +70,7 @@ export class Hub<T = unknown> {
   // Own publishes awaiting their echo from the bus: a result if the echo came first, else the resolver.
   readonly #waiting = new Map<string, PublishResult | ((result: PublishResult) => void) | undefined>();
   #published = 0;
+  #echoTimers = 0;
   // Ids start from the clock (µs), so a restarted process never reuses an id an old client holds.
   #lastId = Date.now() * 1000;
   #closed = false;
@@ -260,7 +261,12 @@ export class Hub<T = unknown> {
    * @returns Current subscribers and topics, and totals since the hub was made.
    */
   stats(): HubStats {
-    return { subscribers: this.#subscribers.size, topics: this.#topics.size, ...this.#stats };
+    return {
+      subscribers: this.#subscribers.size,
+      topics: this.#topics.size,
+      timers: (this.#keepAlive.running ? 1 : 0) + this.#echoTimers,
+      ...this.#stats,
+    };
   }
 
   /**
@@ -344,7 +350,9 @@ export class Hub<T = unknown> {
       return early;
     }
     return new Promise((resolve) => {
+      this.#echoTimers++;
       const timer = setTimeout(() => {
+        this.#echoTimers--;
         if (!this.#waiting.delete(origin)) return;
         this.#stats.bridgeGaps++;
         this.#options.onBridgeEvent?.({ type: "gap", reason: `own event ${accepted.id} did not come back from the bus` });
@@ -352,6 +360,7 @@ export class Hub<T = unknown> {
       }, 5000);
       this.#waiting.set(origin, (result) => {
         clearTimeout(timer);
+        this.#echoTimers--;
         resolve(result);
       });
     });

@@ -36,6 +36,8 @@ export interface HubStats {
   subscribers: number;
   /** Topics with at least one subscriber. */
   topics: number;
+  /** Timers the hub holds: 1 while the keep-alive runs (only while there are subscribers), else 0. */
+  timers: number;
   /** Events published. */
   published: number;
   /** Event deliveries (one event to one subscriber). */
