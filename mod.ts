@@ -20,6 +20,8 @@
 export type { SseEvent } from "./src/event.ts";
 export { encodeEvent, EventEncoderStream, formatComment, formatEvent } from "./src/encode.ts";
 export type { EncodeOptions, Serializer } from "./src/encode.ts";
+export { EventDecoderStream, parseEventStream } from "./src/decode.ts";
+export type { DecodedEvent, DecoderOptions } from "./src/decode.ts";
 export { EventFieldError, HubError, ParseError } from "./src/errors.ts";
 export type { EventField, EventFieldErrorType, HubErrorType, ParseErrorType } from "./src/errors.ts";
 export { Hub } from "./src/hub.ts";
@@ -35,3 +37,5 @@ export type {
 export { MemoryHistory } from "./src/history.ts";
 export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
+export { createEventStream, eventStreamResponse } from "./src/stream.ts";
+export type { EventStream, EventStreamOptions, EventStreamResponseOptions, StreamEvent } from "./src/stream.ts";
