@@ -36,6 +36,17 @@ export type {
 } from "./src/hub_options.ts";
 export { MemoryHistory } from "./src/history.ts";
 export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
+export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
 export { createEventStream, eventStreamResponse } from "./src/stream.ts";
 export type { EventStream, EventStreamOptions, EventStreamResponseOptions, StreamEvent } from "./src/stream.ts";
+export { publishHandler } from "./src/publish.ts";
+export type {
+  PublishHandler,
+  PublishHandlerOptions,
+  PublishInput,
+  PublishTarget,
+  PublishValidator,
+} from "./src/publish.ts";
+export { formatMetrics, metricsResponse } from "./src/metrics.ts";
+export type { MetricsOptions } from "./src/metrics.ts";

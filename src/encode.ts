@@ -131,14 +131,24 @@ export function formatComment(text: string): string {
  * ```ts
  * import { EventEncoderStream } from "@sse-hub/sse-hub";
  *
- * const body = ReadableStream.from([{ data: "one" }, { data: "two" }])
- *   .pipeThrough(new EventEncoderStream());
+ * const events = new ReadableStream({
+ *   start(controller) {
+ *     controller.enqueue({ data: "one" });
+ *     controller.enqueue({ data: "two" });
+ *     controller.close();
+ *   },
+ * });
+ * const body = events.pipeThrough(new EventEncoderStream());
  * const response = new Response(body, { headers: { "content-type": "text/event-stream" } });
  * console.log(await response.text()); // "data: one\n\ndata: two\n\n"
  * ```
  */
 export class EventEncoderStream extends TransformStream<SseEvent, Uint8Array> {
-  /** @param options How to serialize non-string data. */
+  /**
+   * Creates the encoder stream.
+   *
+   * @param options How to serialize non-string data.
+   */
   constructor(options?: EncodeOptions) {
     super({
       transform(event, controller) {

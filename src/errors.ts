@@ -47,6 +47,8 @@ export class EventFieldError extends TypeError {
   readonly type: EventFieldErrorType;
 
   /**
+   * Creates the error.
+   *
    * @param field The refused field.
    * @param type Why it was refused.
    * @param message What went wrong, naming the field.
@@ -85,6 +87,8 @@ export class ParseError extends RangeError {
   readonly type: ParseErrorType;
 
   /**
+   * Creates the error.
+   *
    * @param type Which cap was broken.
    * @param message What went wrong.
    * @param options `cause`, when another error led to this one.
@@ -132,6 +136,8 @@ export class HubError extends Error {
   readonly type: HubErrorType;
 
   /**
+   * Creates the error.
+   *
    * @param type Why the hub refused.
    * @param message What went wrong.
    * @param options `cause`, when another error led to this one.

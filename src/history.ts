@@ -111,7 +111,11 @@ export class MemoryHistory implements HistoryStore {
   #lastSeq = 0;
   #forgottenUpTo = 0;
 
-  /** @param options Bounds per topic and on the number of topics. */
+  /**
+   * Creates an empty history.
+   *
+   * @param options Bounds per topic and on the number of topics.
+   */
   constructor(options: MemoryHistoryOptions = {}) {
     this.#maxEvents = positive("maxEvents", options.maxEvents ?? 1000);
     this.#maxBytes = positive("maxBytes", options.maxBytes ?? 1024 * 1024);

@@ -75,7 +75,11 @@ export class Hub<T = unknown> {
   #lastId = Date.now() * 1000;
   #closed = false;
 
-  /** @param options Limits, history, keep-alive and access rules; all optional. */
+  /**
+   * Creates a hub. It holds no timer and no connection until someone subscribes.
+   *
+   * @param options Limits, history, keep-alive, access rules and a bridge; all optional.
+   */
   constructor(options: HubOptions = {}) {
     this.#options = options;
     this.#bridge = options.bridge;

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import type { SseEvent } from "../mod.ts";
 import { encodeEvent, EventEncoderStream, EventFieldError, formatComment, formatEvent } from "../mod.ts";
 
 describe("formatEvent", () => {
@@ -143,16 +144,25 @@ describe("formatComment", () => {
 
 describe("EventEncoderStream", () => {
   it("EventEncoderStream encodes each event into a response body", async () => {
-    const body = ReadableStream.from([{ data: "one" }, { event: "x", data: { n: 2 } }])
+    const body = streamOf([{ data: "one" }, { event: "x", data: { n: 2 } }])
       .pipeThrough(new EventEncoderStream());
     assert.equal(await new Response(body).text(), 'data: one\n\nevent: x\ndata: {"n":2}\n\n');
   });
 
   it("EventEncoderStream errors the stream on an invalid event instead of writing it", async () => {
-    const body = ReadableStream.from([{ data: "ok" }, { id: "a\nb" }]).pipeThrough(new EventEncoderStream());
+    const body = streamOf([{ data: "ok" }, { id: "a\nb" }]).pipeThrough(new EventEncoderStream());
     const reader = body.getReader();
     const first = await reader.read();
     assert.equal(new TextDecoder().decode(first.value), "data: ok\n\n");
     await assert.rejects(reader.read(), EventFieldError);
   });
 });
+
+function streamOf(events: SseEvent[]): ReadableStream<SseEvent> {
+  return new ReadableStream({
+    start(controller) {
+      for (const event of events) controller.enqueue(event);
+      controller.close();
+    },
+  });
+}
