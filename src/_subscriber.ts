@@ -54,7 +54,13 @@ export class Subscriber<T> {
     const size = this.wantsBytes ? bytes.byteLength : 1;
     // An event bigger than the whole budget still goes through to an idle subscriber.
     if (room < size && room < this.budget) return this.dropWhenFull ? DROPPED : OVERFLOW;
-    this.controller.enqueue(chunk);
+    try {
+      this.controller.enqueue(chunk);
+    } catch {
+      // The runtime closed the stream without cancelling it: treat it as gone.
+      this.active = false;
+      return FAILED;
+    }
     this.wrote = true;
     return DELIVERED;
   }

@@ -225,7 +225,7 @@ export class Hub<T = unknown> {
       request.signal?.addEventListener("abort", () => this.#remove(subscriber, true), { once: true });
     }
     if (request.signal?.aborted) this.#remove(subscriber, true); // it left while we checked access
-    return new Response(stream, { headers: sseHeaders(options.headers) });
+    return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
   /**
@@ -315,7 +315,7 @@ export class Hub<T = unknown> {
         if (outcome === DELIVERED) delivered++;
         else if (outcome === DROPPED) this.#stats.dropped++;
         else if (outcome === OVERFLOW) this.#overflow(subscriber);
-        else if (!subscriber.active) this.#remove(subscriber); // its filter threw
+        else if (!subscriber.active) this.#remove(subscriber); // its filter threw or its stream is gone
       }
     }
     this.#stats.delivered += delivered;

@@ -163,6 +163,11 @@ export interface HubResponseOptions<T> {
   filter?: (message: HubMessage<T>) => boolean;
   /** Extra response headers (e.g. CORS). */
   headers?: HeadersInit;
+  /**
+   * The response status.
+   * @default {200}
+   */
+  status?: number;
   /** Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query). */
   lastEventId?: string;
 }

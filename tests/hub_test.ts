@@ -83,6 +83,24 @@ describe("Hub.publish", () => {
   });
 });
 
+describe("Hub.response", () => {
+  it("Hub.response takes a custom status and headers, and keeps the SSE ones", async () => {
+    const hub = new Hub<string>();
+    const response = await hub.response(new Request("http://x/"), {
+      topics: "t",
+      status: 201,
+      headers: { "access-control-allow-origin": "*", "cache-control": "no-store" },
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get("access-control-allow-origin"), "*");
+    assert.equal(response.headers.get("cache-control"), "no-store");
+    assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    await response.body!.cancel();
+    assert.equal(hub.size, 0);
+    hub.close();
+  });
+});
+
 describe("Hub.subscribe", () => {
   it("Hub.subscribe is an async iterable that unsubscribes when the loop breaks", async () => {
     const hub = new Hub<string>();
