@@ -223,8 +223,8 @@ export class Hub<T = unknown> {
     }, new ByteLengthQueuingStrategy({ highWaterMark: subscriber.budget }));
     if (SIGNAL_MEANS_CLIENT_LEFT) {
       request.signal?.addEventListener("abort", () => this.#remove(subscriber, true), { once: true });
+      if (request.signal?.aborted) this.#remove(subscriber, true); // it left while we checked access
     }
-    if (request.signal?.aborted) this.#remove(subscriber, true); // it left while we checked access
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -331,7 +331,14 @@ export class Hub<T = unknown> {
       assertTopic(topic, this.#pattern);
       const data = (json ? (this.#options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
       const bytes = encodeEvent(event === undefined ? { id, data: message.data } : { event, id, data: message.data });
-      if (this.#history !== this.#bridge?.history) this.#history?.append({ id, topic, bytes, message: { event, data } });
+      if (this.#history !== this.#bridge?.history) {
+        try {
+          this.#history?.append({ id, topic, bytes, message: { event, data } });
+        } catch (error) { // e.g. MemoryHistory given ids it cannot order: report it, deliver anyway
+          this.#stats.bridgeErrors++;
+          this.#options.onBridgeEvent?.({ type: "error", error });
+        }
+      }
       delivered = this.#fanOut(topic, id, event, data, bytes);
     } catch (error) {
       this.#stats.bridgeErrors++;
@@ -348,6 +355,7 @@ export class Hub<T = unknown> {
 
   // Resolves with the local fan-out of an own publish, or after 5 s without its echo (a gap).
   #echo(origin: string, accepted: PublishResult): PublishResult | Promise<PublishResult> {
+    if (this.#closed) return accepted; // close() settled the waiters: no timer after close
     const early = this.#waiting.get(origin);
     if (early !== undefined && typeof early !== "function") {
       this.#waiting.delete(origin);
