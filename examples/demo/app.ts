@@ -1,0 +1,154 @@
+// The demo app, the same on Deno and Bun: a `fetch` handler over one hub.
+//
+//   GET  /                 the page (EventSource client, publish form, live state)
+//   GET  /events/:topics   SSE stream of one topic, or several joined by commas (`chat,system`)
+//   POST /publish          {"topic": "...", "msg": "...", "event"?: "..."} → {"delivered", "topic", "id"}
+//   GET  /stats            the hub's stats as JSON
+//   GET  /metrics          the same in the Prometheus text format
+//   POST /debug/drop       ends every open stream without closing the hub (only with `debug`)
+//
+// A "tick" event goes to topic `system` every `tickMs`.
+import { Hub, metricsResponse, publishHandler, textResponse } from "@sse-hub/sse-hub";
+import { PAGE_HTML } from "./page.ts";
+
+/** Options for {@linkcode createApp}. */
+export interface AppOptions {
+  /** The hub (see `createHubFromEnv`). The app closes it in `close()`. */
+  hub: Hub<string>;
+  /** Milliseconds between ticks on topic `system`; 0 sends none. Default 5000. */
+  tickMs?: number;
+  /** Enables `POST /debug/drop` (for tests of reconnection). Default false. */
+  debug?: boolean;
+}
+
+/** The demo: a fetch handler and a way to stop it. */
+export interface App {
+  fetch(request: Request): Response | Promise<Response>;
+  /** Stops the ticks and closes the hub (streams end; clients reconnect elsewhere). */
+  close(): void;
+}
+
+const PAGE_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  // Inline script and style only; no request leaves this origin.
+  "content-security-policy":
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+};
+
+export function createApp(options: AppOptions): App {
+  const { hub, tickMs = 5000, debug = false } = options;
+  const publish = publishHandler(hub);
+  const streams = new Set<() => void>();
+  const timer = tickMs > 0
+    ? setInterval(() => {
+      const data = JSON.stringify({ time: new Date().toISOString(), subscribers: hub.size });
+      hub.publishAsync("system", data, { event: "tick" }).catch(() => {}); // closed, or the bus is down
+    }, tickMs)
+    : undefined;
+
+  async function events(request: Request, path: string): Promise<Response> {
+    let topics: string[];
+    try {
+      topics = decodeURIComponent(path).split(",");
+    } catch {
+      return textResponse(400, "the topic is not valid percent-encoding");
+    }
+    if (path === "") return textResponse(400, "a topic is required: GET /events/:topic");
+    const response = await hub.response(request, { topics });
+    return debug ? droppable(response, streams) : response;
+  }
+
+  return {
+    fetch(request) {
+      const { pathname } = new URL(request.url);
+      const method = request.method;
+      if (pathname.startsWith("/events/") || pathname === "/events") {
+        if (method !== "GET") return notAllowed("GET");
+        return events(request, pathname.slice("/events/".length));
+      }
+      switch (pathname) {
+        case "/":
+          if (method !== "GET" && method !== "HEAD") return notAllowed("GET, HEAD");
+          return new Response(method === "HEAD" ? null : PAGE_HTML, { headers: PAGE_HEADERS });
+        case "/publish":
+          return publish(request);
+        case "/stats":
+          if (method !== "GET") return notAllowed("GET");
+          return Response.json(hub.stats(), { headers: { "cache-control": "no-store" } });
+        case "/metrics":
+          if (method !== "GET") return notAllowed("GET");
+          return metricsResponse(hub.stats());
+        case "/debug/drop":
+          if (!debug) break;
+          if (method !== "POST") return notAllowed("POST");
+          return Response.json({ dropped: dropAll(streams) });
+      }
+      return textResponse(404, "not found");
+    },
+    close() {
+      clearInterval(timer);
+      hub.close();
+    },
+  };
+}
+
+function notAllowed(allow: string): Response {
+  return textResponse(405, "method not allowed", { allow });
+}
+
+function dropAll(streams: Set<() => void>): number {
+  const drops = [...streams];
+  for (const drop of drops) drop();
+  return drops.length;
+}
+
+// Debug only: passes an SSE body through a stream the app can end on demand. Ending it cancels
+// the hub's stream (the hub unsubscribes); what was still queued there is not sent, and the
+// client gets it on reconnect, replayed after its Last-Event-ID.
+function droppable(response: Response, streams: Set<() => void>): Response {
+  if (response.status !== 200 || response.body === null) return response;
+  const reader = response.body.getReader();
+  let drop = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      drop = () => {
+        streams.delete(drop);
+        try {
+          controller.close();
+        } catch {
+          // Already ended.
+        }
+        reader.cancel().catch(() => {});
+      };
+      streams.add(drop);
+    },
+    async pull(controller) {
+      let result: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        streams.delete(drop);
+        try {
+          controller.error(error); // e.g. the hub closed a slow subscriber: abort the connection
+        } catch {
+          // Dropped meanwhile.
+        }
+        return;
+      }
+      try {
+        if (result.done) {
+          streams.delete(drop);
+          controller.close();
+        } else controller.enqueue(result.value);
+      } catch {
+        // Dropped meanwhile: the controller is closed already.
+      }
+    },
+    cancel(reason) {
+      streams.delete(drop);
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
