@@ -1,0 +1,160 @@
+// examples/node/server.mjs on Node (srvx over node:http), importing the built package
+// (dist/, made here with `tsc -p tsconfig.build.json` when missing or older than the sources).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { SseClient } from "../helpers/client.ts";
+import { delay, runtime, withDeadline } from "../helpers/server.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+function newest(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+/** Builds dist/ unless it is newer than every source (dist/ is not in git: a fresh clone builds). */
+async function buildIfNeeded(): Promise<void> {
+  const built = join(root, "dist", "mod.js");
+  const sources = Math.max(
+    newest(join(root, "src")),
+    newest(join(root, "mod.ts")),
+    newest(join(root, "tsconfig.build.json")),
+  );
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  const child = spawn(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk) => out += chunk);
+  child.stderr!.on("data", (chunk) => out += chunk);
+  const code = await withDeadline(exited(child), 120_000, "tsc -p tsconfig.build.json");
+  if (code !== 0) throw new Error(`tsc -p tsconfig.build.json exited with ${code}:\n${out}`);
+}
+
+async function startNode(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn("node", ["examples/node/server.mjs"], {
+    cwd: root,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stderr!.on("data", (chunk) => out += chunk);
+  const url = await withDeadline(
+    new Promise<string>((resolve, reject) => {
+      child.stdout!.on("data", (chunk) => {
+        out += chunk;
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`node exited with ${code}:\n${out}`)));
+    }),
+    30_000,
+    "node examples/node/server.mjs to listen",
+  ).catch((error) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+  return { child, url };
+}
+
+async function stats(url: string): Promise<{ subscribers: number; topics: number }> {
+  const response = await fetch(`${url}/stats`);
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+async function publish(url: string, body: unknown): Promise<{ delivered: number; id: string }> {
+  const response = await fetch(`${url}/publish`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+describe("examples/node/server.mjs on Node", () => {
+  let server: { child: ChildProcess; url: string } | undefined;
+
+  before(async () => {
+    await buildIfNeeded();
+    server = await startNode();
+  });
+
+  after(async () => {
+    if (!server) return;
+    server.child.kill("SIGTERM");
+    await withDeadline(exited(server.child), 10_000, "node to exit").catch(() =>
+      server?.child.kill("SIGKILL")
+    );
+  });
+
+  it("server.mjs streams a published event to a subscriber of the topic", async () => {
+    const { url } = server!;
+    const client = await SseClient.connect(`${url}/events/news`);
+    try {
+      assert.equal(client.response.status, 200);
+      assert.equal(client.response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      await client.textUntil((text) => text.startsWith("retry: 2000\n\n"));
+      assert.equal((await stats(url)).subscribers, 1);
+      const result = await publish(url, { topic: "news", msg: "hello\nnode" });
+      assert.equal(result.delivered, 1);
+      const event = await client.next();
+      assert.deepEqual([event.data, event.id], ["hello\nnode", result.id]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("server.mjs unsubscribes a client that disconnects", async () => {
+    const { url } = server!;
+    const client = await SseClient.connect(`${url}/events/leaving`);
+    await client.textUntil((text) => text.length > 0);
+    await client.close();
+    let now = await stats(url);
+    for (const start = Date.now(); now.subscribers !== 0; now = await stats(url)) {
+      if (Date.now() - start > 10_000) {
+        assert.fail(`still ${now.subscribers} subscribers after the client left`);
+      }
+      await delay(20);
+    }
+    assert.equal(now.topics, 0);
+    assert.equal((await publish(url, { topic: "leaving", msg: "nobody" })).delivered, 0);
+  });
+
+  it("server.mjs streams eventStreamResponse tokens in order", async () => {
+    const client = await SseClient.connect(`${server!.url}/tokens?text=${encodeURIComponent("a b c")}`);
+    const events = await client.end();
+    assert.deepEqual(events.map((e) => [e.event, e.data]), [["message", "a"], ["message", "b"], [
+      "message",
+      "c",
+    ], [
+      "done",
+      "",
+    ]]);
+  });
+
+  it("server.mjs ends open streams with a retry hint and exits on its own on SIGTERM", async () => {
+    const { url, child } = server!;
+    const client = await SseClient.connect(`${url}/events/shutdown`);
+    await client.textUntil((text) => text.length > 0);
+    child.kill("SIGTERM");
+    await client.end();
+    assert.match(client.text, /retry: 5000\n\n$/);
+    // It exits once the server is closed: no timer or socket left behind. (Deno's node:child_process
+    // reports a child it sent a signal to as killed by it, code null, even when it exited 0.)
+    const code = await withDeadline(exited(child), 10_000, "node to exit on its own");
+    if (runtime === "bun") assert.equal(code, 0);
+  });
+});
