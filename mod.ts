@@ -37,6 +37,12 @@ export type {
 export { MemoryHistory } from "./src/history.ts";
 export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
+export { BroadcastChannelBridge } from "./src/bridge/broadcast_channel.ts";
+export type { BroadcastChannelBridgeOptions } from "./src/bridge/broadcast_channel.ts";
+export { RedisBridge } from "./src/bridge/redis.ts";
+export type { RedisBridgeOptions, RedisCommandClient, RedisSubscriberClient } from "./src/bridge/redis.ts";
+export { RedisHistory } from "./src/bridge/redis_history.ts";
+export type { RedisHistoryOptions } from "./src/bridge/redis_history.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
 export { createEventStream, eventStreamResponse } from "./src/stream.ts";
 export type { EventStream, EventStreamOptions, EventStreamResponseOptions, StreamEvent } from "./src/stream.ts";

@@ -1,15 +1,30 @@
-// The one place the demo builds its hub. For now an in-memory hub; with a `REDIS_URL` this is
-// where a Redis bridge will be attached, so every demo process shares topics and history.
+// The one place the demo builds its hub: in memory, or, with a `REDIS_URL`, bridged by Redis so
+// that every demo process (Deno or Bun, any number) shares topics, ids and replay history.
 import { Hub } from "@sse-hub/sse-hub";
+import { connectRedisBridge } from "../scale-out/redis.ts";
 
 /**
- * Builds the demo's hub from environment variables.
+ * Builds the demo's hub from environment variables: `REDIS_URL` (e.g. `redis://127.0.0.1:6379`)
+ * attaches a {@linkcode RedisBridge} (Bun's built-in client on Bun, node-redis elsewhere) and
+ * resolves once it is subscribed; without it the hub is in memory.
  *
  * @param env The process environment (`Deno.env.toObject()`, `process.env`).
  * @returns The hub; its payloads are the published strings.
  */
-export function createHubFromEnv(env: Record<string, string | undefined>): Promise<Hub<string>> {
-  void env; // REDIS_URL: not yet
+export async function createHubFromEnv(env: Record<string, string | undefined>): Promise<Hub<string>> {
   // retry: browsers reconnect after 1 s (instead of ~3 s) and resume with Last-Event-ID.
-  return Promise.resolve(new Hub<string>({ retry: 1000 }));
+  if (!env.REDIS_URL) return new Hub<string>({ retry: 1000 });
+  const { bridge } = await connectRedisBridge(env.REDIS_URL);
+  const hub = new Hub<string>({
+    retry: 1000,
+    bridge,
+    onBridgeEvent: (event) =>
+      console.error(
+        event.type === "gap"
+          ? `bridge gap after ${event.from ?? "start"}: ${event.reason}`
+          : `bridge error: ${event.error}`,
+      ),
+  });
+  await bridge.ready;
+  return hub;
 }
