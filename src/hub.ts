@@ -148,11 +148,11 @@ export class Hub<T = unknown> {
    * @param data The payload.
    * @param options `event`: the event type.
    * @returns The topic, the id the bus assigned, and how many local subscribers it reached.
-   * @throws {HubError} `"closed"` or `"invalid-topic"`; the promise rejects when the bus refuses the event.
-   * @throws {EventFieldError} When the event cannot be encoded (nothing is sent).
+   * Every failure is a rejection, never a synchronous throw: `HubError` (`"closed"`,
+   * `"invalid-topic"`), `EventFieldError` (nothing is sent), or the bus's own error.
    */
-  publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
-    if (!this.#bridge) return Promise.resolve(this.publish(topic, data, options));
+  async publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
+    if (!this.#bridge) return this.publish(topic, data, options);
     if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
     assertTopic(topic, this.#pattern);
     const event = options?.event;
@@ -163,7 +163,7 @@ export class Hub<T = unknown> {
     const origin = `${this.#instance}:${++this.#published}`;
     this.#waiting.set(origin, undefined);
     const message = { topic, data: text, json, origin, ...(event === undefined ? {} : { event }) };
-    return this.#bridge.publish(message).then((id) => this.#echo(origin, { topic, id, delivered: 0 }), (error) => {
+    return await this.#bridge.publish(message).then((id) => this.#echo(origin, { topic, id, delivered: 0 }), (error) => {
       this.#waiting.delete(origin);
       throw error;
     });
