@@ -1,5 +1,12 @@
 // One subscriber of a hub: the controller of its stream, what it follows, and its
 // delivery state. Kept small: a hub may hold tens of thousands of these.
+//
+// HTTP subscribers (bytes) are pull-driven: when the runtime asks for data and none is
+// waiting, the next event is enqueued straight away (the same bytes object every subscriber
+// gets); while the runtime is still writing, events wait in `#chunks` and its next read takes
+// them all as ONE chunk. A busy connection thus costs one enqueue and one socket write per
+// read, not per event, and the budget counts exactly the bytes waiting for it.
+// In-process subscribers (messages) use the stream's own queue and a count budget.
 import type { HubMessage } from "./hub_options.ts";
 
 /** What happened to one offer (numbers, not objects: this is the hot path). */
@@ -12,15 +19,23 @@ export type Offer = 0 | 1 | 2 | 3 | 4;
 
 export type Filter<T> = (message: HubMessage<T>) => boolean;
 
+type Chunk<T> = Uint8Array | HubMessage<T>;
+
 export class Subscriber<T> {
   /** Set once, in the stream's `start`. */
-  controller!: ReadableStreamDefaultController<Uint8Array | HubMessage<T>>;
+  controller!: ReadableStreamDefaultController<Chunk<T>>;
   /** False once unsubscribed; an inactive subscriber is never offered anything again. */
   active = true;
-  /** Something was enqueued since the last keep-alive tick. */
+  /** Something was sent since the last keep-alive tick. */
   wrote = true;
   /** While an async replay is under way, live events wait here (then are de-duplicated). */
-  pending: { id: string; chunk: Uint8Array | HubMessage<T> }[] | undefined;
+  pending: { id: string; topic: string; chunk: Chunk<T> }[] | undefined;
+  /** Bytes (HTTP) or messages (in-process) held in `pending`: they count against the budget. */
+  #held = 0;
+  #chunks: Uint8Array[] = [];
+  #queued = 0;
+  /** The runtime asked for data (our `pull` ran) and has not been given any yet. */
+  #reading = false;
 
   constructor(
     readonly topics: readonly string[],
@@ -28,13 +43,13 @@ export class Subscriber<T> {
     /** true: the stream carries encoded bytes (HTTP); false: messages (in-process). */
     readonly wantsBytes: boolean,
     readonly dropWhenFull: boolean,
-    /** The stream's high-water mark: bytes (HTTP) or messages (in-process). */
+    /** Bytes (HTTP) or messages (in-process) that may wait unread. */
     readonly budget: number,
   ) {}
 
   /**
-   * Enqueues one published event unless the filter refuses it or the budget is spent.
-   * Synchronous, no allocation on the delivered path.
+   * Sends one published event unless the filter refuses it or the budget is spent.
+   * Synchronous; on the delivered path it allocates nothing.
    */
   offer(bytes: Uint8Array, message: HubMessage<T>): Offer {
     if (this.filter !== undefined) {
@@ -45,39 +60,55 @@ export class Subscriber<T> {
         return FAILED;
       }
     }
-    const chunk = this.wantsBytes ? bytes : message;
     if (this.pending !== undefined) {
-      this.pending.push({ id: message.id, chunk });
+      const size = this.wantsBytes ? bytes.byteLength : 1;
+      // Held past the budget: closed whatever the policy (dropping here would lose or reorder
+      // events around the replay); the client reconnects and resumes from its Last-Event-ID.
+      if (this.#held > 0 && this.#held + size > this.budget) return OVERFLOW;
+      this.pending.push({ id: message.id, topic: message.topic, chunk: this.wantsBytes ? bytes : message });
+      this.#held += size;
       return DELIVERED;
     }
+    if (this.wantsBytes) {
+      // An event bigger than the whole budget still goes to a subscriber with nothing waiting.
+      if (this.#queued > 0 && this.#queued + bytes.byteLength > this.budget) {
+        return this.dropWhenFull ? DROPPED : OVERFLOW;
+      }
+      return this.#send(bytes) ? DELIVERED : FAILED;
+    }
     const room = this.controller.desiredSize ?? 0;
-    const size = this.wantsBytes ? bytes.byteLength : 1;
-    // An event bigger than the whole budget still goes through to an idle subscriber.
-    if (room < size && room < this.budget) return this.dropWhenFull ? DROPPED : OVERFLOW;
-    try {
-      this.controller.enqueue(chunk);
-    } catch {
-      // The runtime closed the stream without cancelling it: treat it as gone.
-      this.active = false;
-      return FAILED;
-    }
-    this.wrote = true;
-    return DELIVERED;
+    if (room < 1 && room < this.budget) return this.dropWhenFull ? DROPPED : OVERFLOW;
+    return this.#enqueue(message) ? DELIVERED : FAILED;
   }
 
-  /** Enqueues a chunk that bypasses the budget (opening, replay, keep-alive, final event). */
-  push(chunk: Uint8Array | HubMessage<T>): void {
-    try {
-      this.controller.enqueue(chunk);
-      this.wrote = true;
-    } catch {
-      // The stream is already closed or errored: the cancel path unsubscribes it.
-    }
+  /** Sends a chunk outside the budget (opening, replay, keep-alive, last event). */
+  push(chunk: Chunk<T>): void {
+    if (this.wantsBytes) this.#send(chunk as Uint8Array);
+    else this.#enqueue(chunk);
   }
 
-  /** Ends the stream with an error (the runtime aborts the connection, dropping the queue). */
+  /** Ends holding live events (the replay has arrived): returns what was held. */
+  takePending(): { id: string; topic: string; chunk: Chunk<T> }[] {
+    const pending = this.pending ?? [];
+    this.pending = undefined;
+    this.#held = 0;
+    return pending;
+  }
+
+  /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
+  pull(): void {
+    if (this.#queued === 0) {
+      this.#reading = true;
+      return;
+    }
+    this.#enqueue(this.#takeChunks());
+  }
+
+  /** Ends the stream with an error: the runtime aborts the connection and drops its queue. */
   fail(reason: unknown): void {
     this.active = false;
+    this.#chunks.length = 0;
+    this.#queued = 0;
     try {
       this.controller.error(reason);
     } catch {
@@ -85,13 +116,66 @@ export class Subscriber<T> {
     }
   }
 
-  /** Ends the stream after what is queued. */
+  /** Ends the stream after what is waiting. */
   end(): void {
     this.active = false;
+    if (this.#queued > 0) this.#enqueue(this.#takeChunks());
     try {
       this.controller.close();
     } catch {
       // Already closed or errored.
     }
   }
+
+  #send(bytes: Uint8Array): boolean {
+    this.wrote = true;
+    if (this.#reading) {
+      this.#reading = false;
+      return this.#enqueue(bytes);
+    }
+    this.#chunks.push(bytes);
+    this.#queued += bytes.byteLength;
+    return true;
+  }
+
+  #takeChunks(): Uint8Array {
+    const chunks = this.#chunks;
+    const chunk = chunks.length === 1 ? chunks[0]! : joinShared(chunks, this.#queued);
+    chunks.length = 0;
+    this.#queued = 0;
+    return chunk;
+  }
+
+  #enqueue(chunk: Chunk<T>): boolean {
+    try {
+      this.controller.enqueue(chunk);
+      this.wrote = true;
+      return true;
+    } catch {
+      // The runtime closed the stream without cancelling it: treat it as gone.
+      this.active = false;
+      return false;
+    }
+  }
+}
+
+// Under a broadcast, the subscribers of a topic fall behind by the same events: the last
+// join is kept so that they all get one shared buffer instead of a copy each.
+let lastJoined: { parts: Uint8Array[]; joined: Uint8Array } | undefined;
+
+function joinShared(parts: Uint8Array[], byteLength: number): Uint8Array {
+  const last = lastJoined;
+  if (last !== undefined && last.parts.length === parts.length && last.joined.byteLength === byteLength) {
+    let same = true;
+    for (let i = 0; i < parts.length && same; i++) same = last.parts[i] === parts[i];
+    if (same) return last.joined;
+  }
+  const joined = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  lastJoined = { parts: parts.slice(), joined };
+  return joined;
 }

@@ -73,7 +73,7 @@ export function formatEvent(event: SseEvent, options?: EncodeOptions): string {
     assertRetry(event.retry);
     text += `retry: ${event.retry}\n`;
   }
-  if (event.data !== undefined) text += formatLines("data: ", serializeData(event.data, options?.serialize));
+  if (event.data !== undefined) text += formatData(event.data, options?.serialize);
   if (text === "") {
     throw new TypeError("an event needs at least one of `data`, `event`, `id`, `retry` or `comment`");
   }
@@ -159,26 +159,49 @@ export class EventEncoderStream extends TransformStream<SseEvent, Uint8Array> {
 }
 
 /** Internal: `data` as the text to send (strings as they are), with the encoder's checks. */
-export function serializeData(data: unknown, serialize: Serializer = JSON.stringify): string {
-  let text: unknown = data;
-  if (typeof data !== "string") {
-    try {
-      text = serialize(data);
-    } catch (cause) {
-      throw new EventFieldError("data", "serialize", `\`data\` could not be serialized: ${String(cause)}`, {
-        cause,
-      });
-    }
-    if (typeof text !== "string") {
-      throw new EventFieldError(
-        "data",
-        "serialize",
-        `\`data\` serialized to ${typeof text}, not a string (JSON cannot represent a bare ${typeof data})`,
-      );
-    }
+export function serializeData(data: unknown, serialize?: Serializer): string {
+  if (typeof data === "string") {
+    assertWellFormed("data", data);
+    return data;
   }
-  assertWellFormed("data", text as string);
-  return text as string;
+  const text = runSerializer(data, serialize);
+  // JSON.stringify escapes control characters and lone surrogates: its output needs no check.
+  if (serialize !== undefined) assertWellFormed("data", text);
+  return text;
+}
+
+// Characters that send a string down the careful path: line breaks (split there) and
+// surrogates (check that they pair). Most payloads have neither: one scan, no split.
+const NEEDS_CARE = /[\r\n\uD800-\uDFFF]/;
+
+/** Internal: the `data:` lines of an event, with the fewest scans the checks allow. */
+export function formatData(data: unknown, serialize?: Serializer): string {
+  if (typeof data === "string") {
+    if (!NEEDS_CARE.test(data)) return `data: ${data}\n`;
+    assertWellFormed("data", data);
+    return formatLines("data: ", data);
+  }
+  if (serialize === undefined) return `data: ${runSerializer(data, undefined)}\n`;
+  return formatLines("data: ", serializeData(data, serialize));
+}
+
+function runSerializer(data: unknown, serialize: Serializer = JSON.stringify): string {
+  let text: unknown;
+  try {
+    text = serialize(data);
+  } catch (cause) {
+    throw new EventFieldError("data", "serialize", `\`data\` could not be serialized: ${String(cause)}`, {
+      cause,
+    });
+  }
+  if (typeof text !== "string") {
+    throw new EventFieldError(
+      "data",
+      "serialize",
+      `\`data\` serialized to ${typeof text}, not a string (JSON cannot represent a bare ${typeof data})`,
+    );
+  }
+  return text;
 }
 
 // Every CR, LF and CRLF starts a new line: the client would split there anyway,

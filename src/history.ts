@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Ring } from "./_ring.ts";
 
 /** One recorded event: its id, topic and the exact bytes that were sent live. */
 export interface HistoryEntry {
@@ -81,13 +82,6 @@ export interface MemoryHistoryOptions {
   maxTopics?: number;
 }
 
-interface Ring {
-  entries: (HistoryEntry & { seq: number })[];
-  bytes: number;
-  /** The seq of the newest entry this ring has evicted (0: none). */
-  evictedUpTo: number;
-}
-
 const NUMERIC_ID = /^\d{1,16}$/;
 
 /**
@@ -105,7 +99,6 @@ export class MemoryHistory implements HistoryStore {
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   readonly #maxTopics: number;
-  // Map keeps insertion order: re-inserting on publish makes the first key the least recently used.
   readonly #rings = new Map<string, Ring>();
   #firstSeq = 0;
   #lastSeq = 0;
@@ -131,17 +124,10 @@ export class MemoryHistory implements HistoryStore {
     if (this.#firstSeq === 0) this.#firstSeq = seq;
     this.#lastSeq = seq;
     let ring = this.#rings.get(entry.topic);
-    if (ring) this.#rings.delete(entry.topic);
-    else ring = { entries: [], bytes: 0, evictedUpTo: 0 };
-    this.#rings.set(entry.topic, ring);
-    ring.entries.push({ ...entry, seq });
-    ring.bytes += entry.bytes.byteLength;
-    while (ring.entries.length > this.#maxEvents || (ring.bytes > this.#maxBytes && ring.entries.length > 1)) {
-      const old = ring.entries.shift()!;
-      ring.bytes -= old.bytes.byteLength;
-      ring.evictedUpTo = old.seq;
-    }
-    if (this.#rings.size > this.#maxTopics) this.#forgetOldestTopic();
+    const isNew = ring === undefined;
+    if (ring === undefined) this.#rings.set(entry.topic, ring = new Ring());
+    ring.push(entry, seq, this.#maxEvents, this.#maxBytes);
+    if (isNew && this.#rings.size > this.#maxTopics) this.#forgetLeastRecentTopic();
   }
 
   /** Events after `lastEventId` on `topics`; `complete: false` when some may be missing. */
@@ -163,22 +149,20 @@ export class MemoryHistory implements HistoryStore {
   }
 
   #collect(topics: readonly string[], after: number): HistoryEntry[] {
-    const found: (HistoryEntry & { seq: number })[] = [];
-    for (const topic of new Set(topics)) {
-      const entries = this.#rings.get(topic)?.entries ?? [];
-      let i = entries.length;
-      while (i > 0 && entries[i - 1]!.seq > after) i--;
-      for (; i < entries.length; i++) found.push(entries[i]!);
-    }
+    const found: { entry: HistoryEntry; seq: number }[] = [];
+    for (const topic of new Set(topics)) this.#rings.get(topic)?.collectAfter(after, found);
     if (topics.length > 1) found.sort((a, b) => a.seq - b.seq);
-    return found.map(({ seq: _seq, ...entry }) => entry);
+    return found.map((item) => item.entry);
   }
 
-  #forgetOldestTopic(): void {
-    const [topic, ring] = this.#rings.entries().next().value!;
+  // Only runs when a new topic passes `maxTopics`: a scan then is cheaper than
+  // keeping an LRU order up to date on every publish.
+  #forgetLeastRecentTopic(): void {
+    let oldest: [string, Ring] | undefined;
+    for (const pair of this.#rings) if (oldest === undefined || pair[1].newestSeq < oldest[1].newestSeq) oldest = pair;
+    const [topic, ring] = oldest!;
     this.#rings.delete(topic);
-    const newest = ring.entries.at(-1)?.seq ?? ring.evictedUpTo;
-    if (newest > this.#forgottenUpTo) this.#forgottenUpTo = newest;
+    if (ring.newestSeq > this.#forgottenUpTo) this.#forgottenUpTo = ring.newestSeq;
   }
 }
 

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { encodeEvent, formatEvent, serializeData } from "./encode.ts";
+import { encodeEvent, formatData, formatEvent, serializeData } from "./encode.ts";
+import { assertLineField } from "./event.ts";
 import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
 import { HubError } from "./errors.ts";
 import { MemoryHistory } from "./history.ts";
@@ -25,7 +26,8 @@ import { KeepAlive } from "./_keep_alive.ts";
 import { DELIVERED, DROPPED, OVERFLOW, Subscriber } from "./_subscriber.ts";
 import { assertTopic, DEFAULT_TOPIC_PATTERN, toTopicList } from "./_topics.ts";
 
-const OPENING = new TextEncoder().encode(":\n\n");
+const encoder = new TextEncoder();
+const OPENING = encoder.encode(":\n\n");
 // Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
 // listener sees it ("legacy behavior"); it calls the stream's `cancel` on disconnect anyway.
 // Elsewhere (Bun.serve, workerd) an abort means the client left: listen there.
@@ -127,16 +129,20 @@ export class Hub<T = unknown> {
     if (this.#bridge) {
       throw new HubError("bridged", "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus");
     }
-    assertTopic(topic, this.#pattern);
+    const subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) assertTopic(topic, this.#pattern); // a topic with subscribers passed already
     const event = options?.event;
+    if (event !== undefined) assertLineField("event", event);
     const id = String(this.#lastId + 1);
-    const bytes = encodeEvent(
-      event === undefined ? { id, data } : { event, id, data },
-      this.#options.serialize ? { serialize: this.#options.serialize } : undefined,
+    // Serialized and encoded once, here; every subscriber gets these same bytes.
+    const bytes = encoder.encode(
+      (event === undefined ? "" : `event: ${event}\n`) + `id: ${id}\n` + formatData(data, this.#options.serialize) +
+        "\n",
     );
     this.#lastId++;
-    this.#history?.append({ id, topic, bytes, message: { event, data } });
-    return { topic, id, delivered: this.#fanOut(topic, id, event, data, bytes) };
+    const message: HubMessage<T> = { topic, id, event, data };
+    this.#history?.append({ id, topic, bytes, message });
+    return { topic, id, delivered: this.#fanOut(subscribers, bytes, message) };
   }
 
   /**
@@ -217,10 +223,13 @@ export class Hub<T = unknown> {
         const retry = this.#options.retry;
         subscriber.push(retry === undefined ? OPENING : encodeEvent({ retry }));
         if (lastEventId !== undefined && this.#history) this.#replay(subscriber, lastEventId);
-        this.#add(subscriber);
+        if (subscriber.active) this.#add(subscriber); // its filter may have thrown on a replayed event
       },
+      // The stream itself queues nothing (high-water mark 0): the subscriber keeps what waits
+      // and hands it over, coalesced, when the runtime reads (see _subscriber.ts).
+      pull: () => subscriber.pull(),
       cancel: () => this.#remove(subscriber),
-    }, new ByteLengthQueuingStrategy({ highWaterMark: subscriber.budget }));
+    }, { highWaterMark: 0 });
     if (SIGNAL_MEANS_CLIENT_LEFT) {
       request.signal?.addEventListener("abort", () => this.#remove(subscriber, true), { once: true });
       if (request.signal?.aborted) this.#remove(subscriber, true); // it left while we checked access
@@ -304,12 +313,10 @@ export class Hub<T = unknown> {
     void Promise.resolve(this.#bridge?.close()).catch((error) => this.#options.onBridgeEvent?.({ type: "error", error }));
   }
 
-  #fanOut(topic: string, id: string, event: string | undefined, data: T, bytes: Uint8Array): number {
+  #fanOut(subscribers: Set<Subscriber<T>> | undefined, bytes: Uint8Array, message: HubMessage<T>): number {
     this.#stats.published++;
-    const subscribers = this.#topics.get(topic);
     let delivered = 0;
     if (subscribers !== undefined) {
-      const message: HubMessage<T> = { topic, id, event, data };
       for (const subscriber of subscribers) {
         const outcome = subscriber.offer(bytes, message);
         if (outcome === DELIVERED) delivered++;
@@ -331,15 +338,16 @@ export class Hub<T = unknown> {
       assertTopic(topic, this.#pattern);
       const data = (json ? (this.#options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
       const bytes = encodeEvent(event === undefined ? { id, data: message.data } : { event, id, data: message.data });
+      const hubMessage: HubMessage<T> = { topic, id, event, data };
       if (this.#history !== this.#bridge?.history) {
         try {
-          this.#history?.append({ id, topic, bytes, message: { event, data } });
+          this.#history?.append({ id, topic, bytes, message: hubMessage });
         } catch (error) { // e.g. MemoryHistory given ids it cannot order: report it, deliver anyway
           this.#stats.bridgeErrors++;
           this.#options.onBridgeEvent?.({ type: "error", error });
         }
       }
-      delivered = this.#fanOut(topic, id, event, data, bytes);
+      delivered = this.#fanOut(this.#topics.get(topic), bytes, hubMessage);
     } catch (error) {
       this.#stats.bridgeErrors++;
       this.#options.onBridgeEvent?.({ type: "error", error });
@@ -386,12 +394,15 @@ export class Hub<T = unknown> {
     replay.then(
       (result) => this.#sendReplay(subscriber, result),
       (cause) => this.#sendReplay(subscriber, { entries: [], complete: false }, cause),
-    );
+    ).catch((error: unknown) => {
+      // Never an unhandled rejection (e.g. an invalid `resetEvent`): this subscriber fails, alone.
+      subscriber.fail(error);
+      this.#remove(subscriber);
+    });
   }
 
   #sendReplay(subscriber: Subscriber<T>, replay: Replay, _cause?: unknown): void {
-    const pending = subscriber.pending;
-    subscriber.pending = undefined;
+    const pending = subscriber.takePending();
     if (!subscriber.active) return;
     if (!replay.complete) {
       const reason = replay.entries.length > 0 ? "history-exceeded" : "unknown-id";
@@ -403,13 +414,27 @@ export class Hub<T = unknown> {
       if (subscriber.filter !== undefined) {
         // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
         const message = entry.message && { topic: entry.topic, id: entry.id, ...entry.message } as HubMessage<T>;
-        if (message === undefined || !subscriber.filter(message)) continue;
+        try {
+          if (message === undefined || !subscriber.filter(message)) continue;
+        } catch (error) {
+          // As live: a filter that throws closes its subscriber, and nobody else notices.
+          subscriber.fail(error);
+          this.#remove(subscriber);
+          return;
+        }
       }
       subscriber.push(entry.bytes);
       seen.add(entry.id);
     }
     this.#stats.replayed += seen.size;
-    for (const { id, chunk } of pending ?? []) if (!seen.has(id)) subscriber.push(chunk);
+    // Held live events the replay did not send go after it, except those older than a replayed
+    // event of their topic: the store had already dropped them (its reset said so), and sending
+    // them now would put them after newer ones.
+    const replayedUpTo = new Map<string, number>();
+    pending.forEach(({ id, topic }, i) => seen.has(id) && replayedUpTo.set(topic, i));
+    pending.forEach(({ id, topic, chunk }, i) => {
+      if (!seen.has(id) && i > (replayedUpTo.get(topic) ?? -1)) subscriber.push(chunk);
+    });
   }
 
   #add(subscriber: Subscriber<T>): void {
