@@ -21,6 +21,9 @@ export type Filter<T> = (message: HubMessage<T>) => boolean;
 
 type Chunk<T> = Uint8Array | HubMessage<T>;
 
+/** The most bytes one read takes from what waits (one event may be bigger on its own). */
+const MAX_CHUNK = 64 * 1024;
+
 export class Subscriber<T> {
   /** Set once, in the stream's `start`. */
   controller!: ReadableStreamDefaultController<Chunk<T>>;
@@ -119,7 +122,7 @@ export class Subscriber<T> {
   /** Ends the stream after what is waiting. */
   end(): void {
     this.active = false;
-    if (this.#queued > 0) this.#enqueue(this.#takeChunks());
+    while (this.#queued > 0) this.#enqueue(this.#takeChunks());
     try {
       this.controller.close();
     } catch {
@@ -138,11 +141,19 @@ export class Subscriber<T> {
     return true;
   }
 
+  // At most about MAX_CHUNK bytes per read: a long backlog (a big replay) goes out in
+  // slices instead of one copy of all of it (which Bun kept alive for clients that had left).
   #takeChunks(): Uint8Array {
     const chunks = this.#chunks;
-    const chunk = chunks.length === 1 ? chunks[0]! : joinShared(chunks, this.#queued);
-    chunks.length = 0;
-    this.#queued = 0;
+    let count = 0;
+    let byteLength = 0;
+    while (count < chunks.length && (count === 0 || byteLength + chunks[count]!.byteLength <= MAX_CHUNK)) {
+      byteLength += chunks[count++]!.byteLength;
+    }
+    const chunk = count === 1 ? chunks[0]! : joinShared(chunks, count, byteLength);
+    if (count === chunks.length) chunks.length = 0;
+    else chunks.splice(0, count);
+    this.#queued -= byteLength;
     return chunk;
   }
 
@@ -163,19 +174,19 @@ export class Subscriber<T> {
 // join is kept so that they all get one shared buffer instead of a copy each.
 let lastJoined: { parts: Uint8Array[]; joined: Uint8Array } | undefined;
 
-function joinShared(parts: Uint8Array[], byteLength: number): Uint8Array {
+function joinShared(parts: Uint8Array[], count: number, byteLength: number): Uint8Array {
   const last = lastJoined;
-  if (last !== undefined && last.parts.length === parts.length && last.joined.byteLength === byteLength) {
+  if (last !== undefined && last.parts.length === count && last.joined.byteLength === byteLength) {
     let same = true;
-    for (let i = 0; i < parts.length && same; i++) same = last.parts[i] === parts[i];
+    for (let i = 0; i < count && same; i++) same = last.parts[i] === parts[i];
     if (same) return last.joined;
   }
   const joined = new Uint8Array(byteLength);
   let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
+  for (let i = 0; i < count; i++) {
+    joined.set(parts[i]!, offset);
+    offset += parts[i]!.byteLength;
   }
-  lastJoined = { parts: parts.slice(), joined };
+  lastJoined = { parts: parts.slice(0, count), joined };
   return joined;
 }

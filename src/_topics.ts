@@ -18,7 +18,13 @@ export function toTopicList(topics: string | readonly string[], pattern: RegExp,
 
 export function assertTopic(topic: unknown, pattern: RegExp): asserts topic is string {
   if (typeof topic !== "string" || !pattern.test(topic)) {
-    const shown = typeof topic === "string" ? JSON.stringify(topic.slice(0, 64)) : typeof topic;
+    const shown = typeof topic === "string" ? quote(topic.slice(0, 64)) : typeof topic;
     throw new HubError("invalid-topic", `\`topic\` ${shown} does not match ${pattern}`);
   }
+}
+
+// Quotes what a client sent for an error message: anything but printable ASCII becomes
+// \uXXXX, so no control, bidi-override or line-separator character is echoed.
+function quote(text: string): string {
+  return `"${text.replace(/[^\x20-\x7E]|["\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }

@@ -63,7 +63,8 @@ export function getLastEventId(request: Request, maxLength = 128): string | unde
 }
 
 /**
- * A short plain-text response for a refused request.
+ * A short plain-text response for a refused request, with `Cache-Control: no-store` and
+ * `X-Content-Type-Options: nosniff` (the message may quote what the client sent).
  *
  * @param status The HTTP status.
  * @param message The body; one line saying why.
@@ -82,5 +83,6 @@ export function textResponse(status: number, message: string, headers?: HeadersI
   const all = new Headers(headers);
   all.set("content-type", "text/plain; charset=utf-8");
   all.set("cache-control", "no-store");
+  all.set("x-content-type-options", "nosniff");
   return new Response(status === 204 ? null : message + "\n", { status, headers: all });
 }
