@@ -2,35 +2,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { EventDecoderStream, parseEventStream } from "../src/decode.ts";
-import type { DecodedEvent, DecoderOptions } from "../src/decode.ts";
+import { decodeChunks as decode, splitAt } from "./helpers/chunks.ts";
+import type { DecodedEvent } from "../src/decode.ts";
 import { encodeEvent } from "../src/encode.ts";
 import { ParseError } from "../src/errors.ts";
 import type { ParseErrorType } from "../src/errors.ts";
 
 const utf8 = new TextEncoder();
-
-/** Feeds chunks through an EventDecoderStream, reading concurrently; rejects if the stream errors. */
-async function decode(
-  chunks: Iterable<string | Uint8Array>,
-  options?: DecoderOptions,
-): Promise<DecodedEvent[]> {
-  const stream = new EventDecoderStream(options);
-  const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
-  const writing = (async () => {
-    for (const chunk of chunks) await writer.write(chunk);
-    await writer.close();
-  })();
-  writing.catch(() => {}); // the reader reports the same error
-  const events: DecodedEvent[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    events.push(value);
-  }
-  await writing;
-  return events;
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
@@ -40,19 +18,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return bytes;
-}
-
-/** Splits bytes at the given positions (any order, repeats and out-of-range positions allowed). */
-function splitAt(bytes: Uint8Array, points: number[]): Uint8Array[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of cuts) {
-    chunks.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  chunks.push(bytes.subarray(from));
-  return chunks;
 }
 
 const isParseError = (type: ParseErrorType, option: string) => (error: unknown): boolean => {

@@ -17,6 +17,7 @@ import {
   parseEventStream,
 } from "../../mod.ts";
 import type { DecodedEvent, DecoderOptions, SseEvent } from "../../mod.ts";
+import { decodeChunks, splitAt } from "../helpers/chunks.ts";
 import { SseClient } from "../helpers/client.ts";
 import { serve, until, withDeadline } from "../helpers/server.ts";
 import { watchUnhandled } from "../helpers/unhandled.ts";
@@ -106,37 +107,6 @@ function expectedDecoding(event: SseEvent<string>) {
   }
   const comments = event.comment === undefined ? [] : event.comment.split(LINE_BREAK);
   return { events, comments, retries: event.retry === undefined ? [] : [event.retry + 0] };
-}
-
-async function decodeChunks(chunks: Uint8Array[], options: DecoderOptions = {}): Promise<DecodedEvent[]> {
-  const stream = new EventDecoderStream(options);
-  const writer = stream.writable.getWriter();
-  const writing = (async () => {
-    for (const chunk of chunks) await writer.write(chunk);
-    await writer.close();
-  })();
-  writing.catch(() => {}); // the reader sees the same error
-  const events: DecodedEvent[] = [];
-  const reader = stream.readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    events.push(value);
-  }
-  await writing;
-  return events;
-}
-
-function splitAt(bytes: Uint8Array, points: number[]): Uint8Array[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of cuts) {
-    chunks.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  chunks.push(bytes.subarray(from));
-  return chunks;
 }
 
 describe("formatEvent against hostile fields", () => {
