@@ -221,7 +221,8 @@ export class Hub<T = unknown> {
       start: (controller) => {
         subscriber.controller = controller as ReadableStreamDefaultController<Uint8Array | HubMessage<T>>;
         const retry = this.#options.retry;
-        subscriber.push(retry === undefined ? OPENING : encodeEvent({ retry }));
+        // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
+        controller.enqueue(retry === undefined ? OPENING : encodeEvent({ retry }));
         if (lastEventId !== undefined && this.#history) this.#replay(subscriber, lastEventId);
         if (subscriber.active) this.#add(subscriber); // its filter may have thrown on a replayed event
       },
