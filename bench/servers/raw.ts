@@ -1,0 +1,36 @@
+// Baseline (a): the raw ceiling on the same runtime, no library: a Set of stream
+// controllers; each event is encoded once and the same bytes enqueued to all.
+// No budget, no history, no ids beyond a counter, no keep-alive.
+import { control } from "./_protocol.mjs";
+import { serve } from "./_serve.ts";
+
+type Data = { r: number; i: number; t: number; p: string };
+
+const encoder = new TextEncoder();
+const OPENING = encoder.encode(":\n\n");
+const controllers = new Set<ReadableStreamDefaultController<Uint8Array>>();
+const headers = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+let lastId = 0;
+
+function publish(data: Data): void {
+  const bytes = encoder.encode(`id: ${++lastId}\ndata: ${JSON.stringify(data)}\n\n`);
+  for (const controller of controllers) controller.enqueue(bytes);
+}
+
+serve((request) => {
+  if (new URL(request.url).pathname === "/events") {
+    let mine: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        mine = controller;
+        controllers.add(controller);
+        controller.enqueue(OPENING);
+      },
+      cancel() {
+        controllers.delete(mine);
+      },
+    });
+    return new Response(body, { headers });
+  }
+  return control(request, publish) ?? new Response("not found", { status: 404 });
+});
