@@ -466,7 +466,7 @@ results.durationS = Math.round((Date.now() - started.getTime()) / 1000);
 results.targets = targets(results.fanout, results.http);
 
 const report = [
-  `## Results ${results.date.slice(0, 16).replace("T", " ")} UTC (${
+  `### Run of ${results.date.slice(0, 16).replace("T", " ")} UTC (${
     quick ? "quick" : "full"
   } run, ${results.durationS} s)`,
   "",
@@ -480,7 +480,7 @@ const report = [
 ];
 if (results.fanout.length) {
   report.push(
-    `### In-process fan-out (medians of ${config.fanout.reps} reps, ${
+    `#### In-process fan-out (medians of ${config.fanout.reps} reps, ${
       fmt(config.fanout.deliveries)
     } deliveries each)`,
     "",
@@ -490,7 +490,7 @@ if (results.fanout.length) {
 }
 if (results.http.length) {
   report.push(
-    `### Loopback HTTP (medians of ${config.http.reps} reps; server pinned to CPU 0, Go load client to CPU 1)`,
+    `#### Loopback HTTP (medians of ${config.http.reps} reps; server pinned to CPU 0, Go load client to CPU 1)`,
     "",
     `events/s: a burst of K = clamp(${
       fmt(config.http.burstDeliveries)
@@ -502,7 +502,7 @@ if (results.http.length) {
     "",
   );
 }
-if (results.targets.length) report.push("### Targets", "", targetTable(results.targets), "");
+if (results.targets.length) report.push("#### Targets", "", targetTable(results.targets), "");
 const markdown = report.join("\n");
 console.log("\n" + markdown);
 
