@@ -7,6 +7,7 @@
  * @module
  */
 import { encodeEvent, formatData, formatEvent, serializeData } from "./encode.ts";
+import type { Serializer } from "./encode.ts";
 import { assertLineField } from "./event.ts";
 import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
 import { HubError } from "./errors.ts";
@@ -135,10 +136,7 @@ export class Hub<T = unknown> {
     if (event !== undefined) assertLineField("event", event);
     const id = String(this.#lastId + 1);
     // Serialized and encoded once, here; every subscriber gets these same bytes.
-    const bytes = encoder.encode(
-      (event === undefined ? "" : `event: ${event}\n`) + `id: ${id}\n` + formatData(data, this.#options.serialize) +
-        "\n",
-    );
+    const bytes = encodeWire(id, event, data, this.#options.serialize);
     this.#lastId++;
     const message: HubMessage<T> = { topic, id, event, data };
     this.#history?.append({ id, topic, bytes, message });
@@ -338,7 +336,9 @@ export class Hub<T = unknown> {
       const { topic, id, event, json } = message;
       assertTopic(topic, this.#pattern);
       const data = (json ? (this.#options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
-      const bytes = encodeEvent(event === undefined ? { id, data: message.data } : { event, id, data: message.data });
+      assertLineField("id", id); // the bus is another process: check what it sends
+      if (event !== undefined) assertLineField("event", event);
+      const bytes = encodeWire(id, event, message.data, undefined);
       const hubMessage: HubMessage<T> = { topic, id, event, data };
       if (this.#history !== this.#bridge?.history) {
         try {
@@ -394,7 +394,8 @@ export class Hub<T = unknown> {
     subscriber.pending = [];
     replay.then(
       (result) => this.#sendReplay(subscriber, result),
-      (cause) => this.#sendReplay(subscriber, { entries: [], complete: false }, cause),
+      // A store that fails cannot vouch for anything: the client gets the reset event.
+      () => this.#sendReplay(subscriber, { entries: [], complete: false }),
     ).catch((error: unknown) => {
       // Never an unhandled rejection (e.g. an invalid `resetEvent`): this subscriber fails, alone.
       subscriber.fail(error);
@@ -402,7 +403,7 @@ export class Hub<T = unknown> {
     });
   }
 
-  #sendReplay(subscriber: Subscriber<T>, replay: Replay, _cause?: unknown): void {
+  #sendReplay(subscriber: Subscriber<T>, replay: Replay): void {
     const pending = subscriber.takePending();
     if (!subscriber.active) return;
     if (!replay.complete) {
@@ -474,3 +475,10 @@ export class Hub<T = unknown> {
   }
 }
 
+// One published event on the wire, for local publishes and bus deliveries alike; the
+// caller has checked `id` and `event` (a hub's own ids are digits).
+function encodeWire(id: string, event: string | undefined, data: unknown, serialize: Serializer | undefined): Uint8Array {
+  return encoder.encode(
+    (event === undefined ? "" : `event: ${event}\n`) + `id: ${id}\n` + formatData(data, serialize) + "\n",
+  );
+}
