@@ -106,14 +106,19 @@ export class ParseError extends RangeError {
  * - `"invalid-topic"`: a topic name does not pass the hub's topic rule;
  * - `"too-many-subscribers"`: `maxSubscribers` is reached;
  * - `"slow-subscriber"`: a subscriber fell behind by more than its budget and was closed;
- * - `"bridged"`: the operation must go through the hub's bridge.
+ * - `"bridged"`: the operation must go through the hub's bridge;
+ * - `"reentrant"`: `publish` was called from inside a filter or serializer while the hub was
+ *   delivering another event (publish after it returns, e.g. in `queueMicrotask`);
+ * - `"reserved-event"`: the event type starts with `sse-hub:`, a prefix only the hub sends.
  */
 export type HubErrorType =
   | "closed"
   | "invalid-topic"
   | "too-many-subscribers"
   | "slow-subscriber"
-  | "bridged";
+  | "bridged"
+  | "reentrant"
+  | "reserved-event";
 
 /**
  * Thrown (or used to end a stream) when a hub refuses an operation.

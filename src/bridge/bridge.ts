@@ -33,9 +33,12 @@ export interface BridgeSink {
   error(error: unknown): void;
   /**
    * Reports that messages may have been missed while the bus was unreachable:
-   * `from` is the last id delivered before the gap, when known.
+   * `from` is the last id delivered before the gap, when known. `recovered: false` says the
+   * bridge could not deliver what it missed (it was trimmed from the stream, or the store is
+   * gone): the hub then sends every local subscriber a reset event (reason `"bus-gap"`), so no
+   * client stays silently behind. Leave it out while the bridge is still catching up.
    */
-  gap(info: { from?: string; reason: string }): void;
+  gap(info: { from?: string; reason: string; recovered?: boolean }): void;
 }
 
 /**
