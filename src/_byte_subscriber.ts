@@ -16,6 +16,24 @@ export class ByteSubscriber<T> extends Subscriber<T> {
   /** The runtime asked for data (our `pull` ran) and has not been given any yet. */
   #reading = false;
 
+  /**
+   * Its stream: `start` enqueues `opening` then calls `joined` (replay, then fan-out); `cancel`
+   * calls `left`. The stream itself queues nothing (high-water mark 0): this subscriber keeps
+   * what waits and hands it over, coalesced, when the runtime reads.
+   */
+  open(opening: Uint8Array, joined: () => void, left: () => void): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+        // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
+        controller.enqueue(opening);
+        joined();
+      },
+      pull: () => this.pull(),
+      cancel: left,
+    }, { highWaterMark: 0 });
+  }
+
   protected deliver(bytes: Uint8Array, _message: HubMessage<T>): Offer {
     // An event bigger than the whole budget still goes to a subscriber with nothing waiting.
     if (this.#queued > 0 && this.#queued + bytes.byteLength > this.budget) return FULL;

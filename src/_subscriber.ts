@@ -100,6 +100,17 @@ export abstract class Subscriber<T> {
   /** Hands over what waits unread (the stream is ending cleanly). */
   protected abstract flush(): void;
 
+  /**
+   * Calls `leave` when `signal` aborts. The listener goes when the subscriber does, by any
+   * path: a long-lived signal (a shutdown signal) must not keep every past subscriber reachable.
+   */
+  leaveOnAbort(signal: AbortSignal | undefined | null, leave: () => void): void {
+    if (signal === undefined || signal === null) return;
+    if (signal.aborted) return leave();
+    signal.addEventListener("abort", leave, { once: true });
+    this.onGone = () => signal.removeEventListener("abort", leave);
+  }
+
   /** Ends the stream with an error: the runtime aborts the connection and drops its queue. */
   fail(reason: unknown): void {
     this.active = false;
@@ -138,6 +149,17 @@ export abstract class Subscriber<T> {
 /** An in-process subscriber: a stream of messages with a count budget (the stream's own queue). */
 export class MessageSubscriber<T> extends Subscriber<T> {
   readonly wantsBytes = false;
+
+  /** Its stream: `start` calls `joined`, `cancel` calls `left`; the stream's queue is the budget. */
+  open(joined: () => void, left: () => void): ReadableStream<HubMessage<T>> {
+    return new ReadableStream<HubMessage<T>>({
+      start: (controller) => {
+        this.controller = controller;
+        joined();
+      },
+      cancel: left,
+    }, new CountQueuingStrategy({ highWaterMark: this.budget }));
+  }
 
   protected deliver(_bytes: Uint8Array, message: HubMessage<T>): Offer {
     const room = this.controller.desiredSize ?? 0;
