@@ -4,7 +4,7 @@
 import { KeepAlive } from "./_keep_alive.ts";
 import { DELIVERED, FAILED, FILTERED, FULL, type Subscriber } from "./_subscriber.ts";
 import { HubError } from "./errors.ts";
-import type { HubMessage } from "./message.ts";
+import type { HubMessage, HubStats } from "./message.ts";
 
 /** The totals the fan-out keeps (part of `HubStats`). */
 export interface FanOutCounters {
@@ -12,6 +12,23 @@ export interface FanOutCounters {
   delivered: number;
   dropped: number;
   slowDisconnects: number;
+}
+
+/** All of a hub's totals (`HubStats` less the current counts). */
+export type HubCounters = Omit<HubStats, "subscribers" | "topics" | "timers">;
+
+/** Fresh totals, in the order `HubStats` shows them. */
+export function zeroCounters(): HubCounters {
+  return {
+    published: 0,
+    delivered: 0,
+    dropped: 0,
+    slowDisconnects: 0,
+    replayed: 0,
+    rejected: 0,
+    bridgeErrors: 0,
+    bridgeGaps: 0,
+  };
 }
 
 export class FanOut<T> {

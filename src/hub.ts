@@ -1,10 +1,7 @@
 /**
- * `Hub<T>`: the wiring, and thin public methods. Each step of the flow has its own file:
- * admission (`_admission.ts`), one ingest path (here: id → one encoding → history →
- * `_fan_out.ts`, which holds the overflow policy), the subscribers (`_subscriber.ts`,
- * `_byte_subscriber.ts`), replay (`_replay.ts`), the bus (`_bus_link.ts`), the re-entrancy
- * rule (`_guard.ts`), option checks (`_check_options.ts`).
- *
+ * `Hub<T>`: wiring and thin public methods; each step of the flow is a file of its own:
+ * `_admission`, `_fan_out` (with the overflow policy), `_subscriber`/`_byte_subscriber`,
+ * `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
  * @module
  */
 import { encodeEvent, encodePublished } from "./encode.ts";
@@ -18,17 +15,12 @@ import { getLastEventId, sseHeaders } from "./response.ts";
 import { admit, admitInProcess } from "./_admission.ts";
 import { BusLink } from "./_bus_link.ts";
 import { ByteSubscriber } from "./_byte_subscriber.ts";
-import { FanOut } from "./_fan_out.ts";
+import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
 import { encodeReset, type ReplayContext, replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber, type Subscriber } from "./_subscriber.ts";
 import { assertTopic } from "./_topics.ts";
-
-// Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
-// listener sees it ("legacy behavior"); it calls the stream's `cancel` on disconnect anyway.
-// Elsewhere (Bun.serve, workerd) an abort means the client left: listen there.
-const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
 
 /**
  * A publish/subscribe hub for server-sent events. Publish to a topic; every
@@ -52,18 +44,8 @@ const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
  */
 export class Hub<T = unknown> {
   readonly #settings: HubSettings;
-  readonly #options: HubOptions;
   readonly #history: HistoryStore | undefined;
-  readonly #stats = {
-    published: 0,
-    delivered: 0,
-    dropped: 0,
-    slowDisconnects: 0,
-    replayed: 0,
-    rejected: 0,
-    bridgeErrors: 0,
-    bridgeGaps: 0,
-  };
+  readonly #stats: HubCounters = zeroCounters();
   readonly #guard = new Guard();
   readonly #fanOut: FanOut<T>;
   readonly #replay: ReplayContext<T> | undefined;
@@ -80,7 +62,6 @@ export class Hub<T = unknown> {
    */
   constructor(options: HubOptions = {}) {
     const settings = this.#settings = settingsOf(options);
-    this.#options = options;
     const { bridge, history } = options;
     this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
     this.#fanOut = new FanOut(settings.overflow, settings.keepAlive, this.#stats);
@@ -92,8 +73,10 @@ export class Hub<T = unknown> {
       options,
       guard: this.#guard,
       counters: this.#stats,
-      ingest: (message, bytes) =>
-        this.#closed ? 0 : this.#guard.run(() => this.#ingest(message, bytes, true)),
+      // A bridge's own store has the event already; a local one may refuse bus ids (reported).
+      record: (entry) => void (this.#history !== bridge.history && this.#history?.append(entry)),
+      offer: (message, bytes) =>
+        this.#closed ? 0 : this.#guard.run(() => this.#fanOut.offer(message.topic, bytes, message)),
       lost: () => this.#fanOut.broadcast(encodeReset(settings.resetEvent, "bus-gap")),
     });
   }
@@ -134,8 +117,8 @@ export class Hub<T = unknown> {
     return this.#guard.run(() => {
       const id = this.#nextId();
       // Serialized and encoded once, here; every subscriber gets these same bytes.
-      const bytes = encodePublished(id, event, data, this.#options.serialize);
-      return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes, false) };
+      const bytes = encodePublished(id, event, data, this.#settings.options.serialize);
+      return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes) };
     });
   }
 
@@ -158,7 +141,7 @@ export class Hub<T = unknown> {
     assertTopic(topic, this.#settings.pattern);
     const event = options?.event;
     if (event !== undefined) assertPublishedEvent(event);
-    return await this.#bus.publish(topic, data, event, this.#options.serialize);
+    return await this.#bus.publish(topic, data, event, this.#settings.options.serialize);
   }
 
   /**
@@ -182,11 +165,9 @@ export class Hub<T = unknown> {
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
-    const leave = () => this.#fanOut.remove(subscriber);
-    const stream = subscriber.open(settings.opening, () => this.#join(subscriber, lastEventId), leave);
-    if (SIGNAL_MEANS_CLIENT_LEFT) {
-      subscriber.leaveOnAbort(request.signal, () => this.#fanOut.remove(subscriber, true));
-    }
+    const joined = () => this.#join(subscriber, lastEventId);
+    const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
+    const stream = subscriber.open(settings.opening, request.signal, joined, leave);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -206,11 +187,7 @@ export class Hub<T = unknown> {
     topics: string | readonly string[],
     options: HubSubscribeOptions<T> = {},
   ): ReadableStream<HubMessage<T>> {
-    const list = admitInProcess(topics, this.#settings, this);
-    const budget = options.bufferMessages ?? 1024;
-    if (!Number.isSafeInteger(budget) || budget < 0) {
-      throw new RangeError(`\`bufferMessages\` must be a whole number ≥ 0, got ${budget}`);
-    }
+    const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
     const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
     const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
     subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
@@ -248,28 +225,18 @@ export class Hub<T = unknown> {
     // Encode before closing anything: an invalid last event throws and leaves the hub open.
     const last = event === undefined && retry === undefined ? undefined : encodeEvent(
       { ...event, ...(retry === undefined ? {} : { retry }) },
-      this.#options.serialize ? { serialize: this.#options.serialize } : undefined,
+      this.#settings.options.serialize ? { serialize: this.#settings.options.serialize } : undefined,
     );
     this.#closed = true;
     this.#fanOut.closeAll(last);
     this.#bus?.close();
   }
 
-  // The one ingest path, for local publishes and bus deliveries: history, then fan-out. A local
-  // publish fails with its store; a bus event is delivered anyway (a MemoryHistory given bus
-  // ids it cannot order, after a bus restart, is reported), and a bridge's own store has it.
-  #ingest(message: HubMessage<T>, bytes: Uint8Array, fromBus: boolean): number {
+  // The ingest path of a local publish: history, then fan-out (the bus link takes the same
+  // two steps for bus events). A store that fails fails the publish: nothing was sent.
+  #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    const entry = { id, topic, bytes, message: { event, data } };
-    if (!fromBus) this.#history?.append(entry);
-    else if (this.#history !== this.#options.bridge?.history) {
-      try {
-        this.#history?.append(entry);
-      } catch (error) {
-        this.#stats.bridgeErrors++;
-        this.#options.onBridgeEvent?.({ type: "error", error });
-      }
-    }
+    this.#history?.append({ id, topic, bytes, message: { event, data } });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
