@@ -42,6 +42,7 @@ export type { RedisBridgeOptions, RedisCommandClient, RedisSubscriberClient } fr
 export { RedisHistory } from "./src/bridge/redis_history.ts";
 export type { RedisHistoryOptions } from "./src/bridge/redis_history.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
+export type { HeadersLike } from "./src/headers.ts";
 export { createEventStream, eventStreamResponse } from "./src/stream.ts";
 export type {
   EventStream,

@@ -7,6 +7,7 @@ import type { Serializer } from "./encode.ts";
 import type { HubMessage } from "./message.ts";
 import type { HistoryStore } from "./history.ts";
 import type { Bridge } from "./bridge/bridge.ts";
+import type { HeadersLike } from "./headers.ts";
 
 /** Options for {@linkcode Hub}. Every field is optional. */
 export interface HubOptions {
@@ -119,7 +120,7 @@ export interface HubResponseOptions<T> {
   /** Only events for which this returns `true` are sent. */
   filter?: (message: HubMessage<T>) => boolean;
   /** Extra response headers (e.g. CORS). */
-  headers?: HeadersInit;
+  headers?: HeadersLike;
   /**
    * The response status.
    * @default {200}
