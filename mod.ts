@@ -34,8 +34,9 @@ export type {
   HubSubscribeOptions,
   PublishResult,
 } from "./src/hub_options.ts";
-export { MemoryHistory } from "./src/history.ts";
-export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
+export { MemoryHistory } from "./src/memory_history.ts";
+export type { HistoryEntry, HistoryStore, Replay } from "./src/history.ts";
+export type { MemoryHistoryOptions } from "./src/memory_history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
 export { BroadcastChannelBridge } from "./src/bridge/broadcast_channel.ts";
 export type { BroadcastChannelBridgeOptions } from "./src/bridge/broadcast_channel.ts";
@@ -45,7 +46,12 @@ export { RedisHistory } from "./src/bridge/redis_history.ts";
 export type { RedisHistoryOptions } from "./src/bridge/redis_history.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
 export { createEventStream, eventStreamResponse } from "./src/stream.ts";
-export type { EventStream, EventStreamOptions, EventStreamResponseOptions, StreamEvent } from "./src/stream.ts";
+export type {
+  EventStream,
+  EventStreamOptions,
+  EventStreamResponseOptions,
+  StreamEvent,
+} from "./src/stream.ts";
 export { publishHandler } from "./src/publish.ts";
 export type {
   PublishHandler,

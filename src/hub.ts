@@ -11,7 +11,8 @@ import type { Serializer } from "./encode.ts";
 import { assertLineField } from "./event.ts";
 import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
 import { HubError } from "./errors.ts";
-import { MemoryHistory } from "./history.ts";
+import { MemoryHistory } from "./memory_history.ts";
+import { payloadOf } from "./_payload.ts";
 import type { HistoryStore, Replay } from "./history.ts";
 import type {
   HubCloseOptions,
@@ -415,8 +416,9 @@ export class Hub<T = unknown> {
     for (const entry of replay.entries) {
       if (subscriber.filter !== undefined) {
         // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
-        const message = entry.message && { topic: entry.topic, id: entry.id, ...entry.message } as HubMessage<T>;
         try {
+          const payload = payloadOf(entry, this.#options.deserialize);
+          const message = payload && { topic: entry.topic, id: entry.id, ...payload } as HubMessage<T>;
           if (message === undefined || !subscriber.filter(message)) continue;
         } catch (error) {
           // As live: a filter that throws closes its subscriber, and nobody else notices.
