@@ -64,7 +64,8 @@ export class Hub<T = unknown> {
     const settings = this.#settings = settingsOf(options);
     const { bridge, history } = options;
     this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
-    this.#fanOut = new FanOut(settings.overflow, settings.keepAlive, this.#stats);
+    const { keepAlive, keepAlivePerConnection } = settings;
+    this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
     const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
     this.#replay = this.#history &&
       replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
@@ -165,6 +166,7 @@ export class Hub<T = unknown> {
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
+    this.#identify(subscriber, options.key, request);
     const joined = () => this.#join(subscriber, lastEventId);
     const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
     const stream = subscriber.open(settings.opening, request.signal, joined, leave);
@@ -189,9 +191,34 @@ export class Hub<T = unknown> {
   ): ReadableStream<HubMessage<T>> {
     const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
     const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
+    this.#identify(subscriber, options.key, undefined);
     const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
     subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
     return stream;
+  }
+
+  /**
+   * Subscribers of `topic` on this instance, now (for presence across instances, publish
+   * joins and leaves from `onJoin`/`onLeave`).
+   *
+   * @param topic The topic.
+   * @returns How many subscribers follow it.
+   *
+   * @example
+   * ```ts
+   * import { Hub } from "@sse-hub/sse-hub";
+   * import assert from "node:assert/strict";
+   *
+   * const hub = new Hub<string>();
+   * const stream = hub.subscribe(["lobby", "news"]);
+   * assert.equal(hub.count("lobby"), 1);
+   * await stream.cancel();
+   * assert.equal(hub.count("lobby"), 0);
+   * hub.close();
+   * ```
+   */
+  count(topic: string): number {
+    return this.#fanOut.count(topic);
   }
 
   /**
@@ -203,7 +230,7 @@ export class Hub<T = unknown> {
     return {
       subscribers: this.#fanOut.size,
       topics: this.#fanOut.topicCount,
-      timers: (this.#fanOut.ticking ? 1 : 0) + (this.#bus?.timers ?? 0),
+      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0),
       ...this.#stats,
     };
   }
@@ -252,6 +279,14 @@ export class Hub<T = unknown> {
       startReplay(subscriber, lastEventId, this.#replay);
     }
     if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
+  }
+
+  // Only a hub with lifecycle hooks keeps who a subscriber is: idle connections stay small.
+  #identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
+    const { onJoin, onLeave } = this.#settings.options;
+    if (onJoin !== undefined || onLeave !== undefined) {
+      subscriber.info = { topics: subscriber.topics, key, request };
+    }
   }
 
   #assertCanPublish(): void {
