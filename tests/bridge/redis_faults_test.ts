@@ -1,0 +1,105 @@
+// Fault injection over a real redis-server: the pub/sub connections of two bridged hubs are
+// killed again and again (`CLIENT KILL TYPE pubsub`) while one hub publishes ~1,000 events/s.
+// Every subscriber on both hubs must get every acknowledged event once, in order, without a
+// reset (the stream still holds everything, so every gap is recoverable). With each client
+// library the runtime has: node-redis on Deno and Bun, Bun's RedisClient on Bun.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { clientKinds, startRedis } from "../helpers/redis.ts";
+import type { TestRedis } from "../helpers/redis.ts";
+import { delay, withDeadline } from "../helpers/server.ts";
+import { ids, instance, ready } from "./redis_instance.ts";
+import type { Instance } from "./redis_instance.ts";
+import { compareStreamIds, tally } from "./tally.ts";
+import type { Tally } from "./tally.ts";
+
+const RUN_MS = 3000;
+const KILL_EVERY_MS = 150;
+const EVENTS_PER_TICK = 1; // every 1 ms: ~1,000 events/s
+const MAX_IN_FLIGHT = 500;
+
+for (const kind of clientKinds) {
+  describe(`RedisBridge with ${kind.name} under pub/sub connection kills`, () => {
+    let redis: TestRedis;
+    const open: Instance[] = [];
+
+    before(async () => {
+      redis = await startRedis({ persistence: false });
+    });
+    after(async () => {
+      for (const made of open) await made.close();
+      await redis.stop();
+    });
+
+    it("RedisBridge loses, repeats and reorders nothing when its pub/sub connection is killed repeatedly at ~1,000 events/s", async () => {
+      const a = await instance(kind, redis.url, { key: "faults" });
+      const b = await instance(kind, redis.url, { key: "faults" });
+      open.push(a, b);
+      await ready(a, b);
+      const subscribers = [
+        { name: "a#1", hub: a, received: a.received },
+        { name: "a#2", hub: a, received: a.subscribe() },
+        { name: "b#1", hub: b, received: b.received },
+        { name: "b#2", hub: b, received: b.subscribe() },
+      ];
+      const published: string[] = [];
+      const inFlight = new Set<Promise<unknown>>();
+      let rejected = 0;
+      let kills = 0;
+      const start = Date.now();
+      let nextKill = start + KILL_EVERY_MS;
+      let n = 0;
+      const publisher = setInterval(() => {
+        for (let i = 0; i < EVENTS_PER_TICK && inFlight.size < MAX_IN_FLIGHT; i++) {
+          const sent = a.hub.publishAsync("a", `e${n++}`).then(
+            (result) => void published.push(result.id),
+            () => void rejected++,
+          );
+          inFlight.add(sent);
+          void sent.finally(() => inFlight.delete(sent));
+        }
+      }, 1);
+      while (Date.now() - start < RUN_MS) {
+        await delay(Math.max(0, nextKill - Date.now()));
+        nextKill += KILL_EVERY_MS;
+        // On the publishing connection, between its publishes: Redis runs the next ones after the
+        // kill, before the subscribers are back, so every kill makes both hubs miss events.
+        kills += Number(await a.pair.command("CLIENT", "KILL", "TYPE", "pubsub"));
+      }
+      clearInterval(publisher);
+      await withDeadline(Promise.all(inFlight), 10_000, "the publishes to settle");
+      const newest = published.reduce((x, y) => (compareStreamIds(x, y) < 0 ? y : x));
+      // Settled: every subscriber has the newest acknowledged event (or stopped moving for 1 s).
+      for (const { received } of subscribers) {
+        let count = -1;
+        for (let still = 0; still < 1000 && !ids(received).includes(newest); still += 50) {
+          if (received.length !== count) (count = received.length), (still = 0);
+          await delay(50);
+        }
+      }
+      const tallies: (Tally & { subscriber: string })[] = subscribers.map(({ name, hub, received }) => ({
+        subscriber: name,
+        ...tally(
+          published,
+          ids(received),
+          compareStreamIds,
+          hub.events.filter((e) => e.type === "gap" && e.recovered === false).length,
+        ),
+      }));
+      console.log(
+        `${kind.name}: ${n} publishes (${rejected} rejected), ${kills} pub/sub connections killed, ` +
+          `gaps reported: a ${a.hub.stats().bridgeGaps}, b ${b.hub.stats().bridgeGaps}`,
+      );
+      console.table(tallies);
+      assert.ok(kills >= 10, `the pub/sub connections were killed (${kills})`);
+      assert.ok(published.length >= 1000, `enough events were published (${published.length})`);
+      for (const t of tallies) {
+        assert.deepEqual(
+          { lost: t.lost, duplicated: t.duplicated, reordered: t.reordered, resets: t.resets },
+          { lost: 0, duplicated: 0, reordered: 0, resets: 0 },
+          `subscriber ${t.subscriber}`,
+        );
+      }
+    });
+  });
+}
