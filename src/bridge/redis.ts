@@ -8,26 +8,20 @@
  * @module
  */
 import type { Bridge, BridgeMessage, BridgeSink } from "./bridge.ts";
-import {
-  compareStreamIds,
-  evalScript,
-  newestId,
-  parseBody,
-  PUBLISH_SCRIPT,
-  readAfter,
-  STREAM_ID,
-  timed,
-} from "./_redis.ts";
+import { compareStreamIds, parseBody, STREAM_ID, timed } from "./_redis.ts";
 import type { RedisCommandClient } from "./_redis.ts";
+import { watchLink } from "./_redis_link.ts";
+import { evalScript, PAGE, probe, PUBLISH_SCRIPT, readPage } from "./_redis_scripts.ts";
 import { RedisHistory } from "./redis_history.ts";
 
 export type { RedisCommandClient } from "./_redis.ts";
 
 /**
  * A dedicated Redis connection for pub/sub. Bun's `RedisClient` and a
- * node-redis client fit as they are. The bridge notices reconnects by itself:
- * node-redis's `"ready"` event, or Bun's `onconnect` (chained to any handler you
- * set). Reconnect errors are reported through the hub's `onBridgeEvent`.
+ * node-redis client fit as they are. The bridge notices drops and reconnects by
+ * itself: node-redis's `"error"`, `"reconnecting"` and `"end"` (the drop) and
+ * `"ready"` (back), or Bun's `onconnect` and `onclose` (chained to any handler
+ * you set). Connection errors are reported through the hub's `onBridgeEvent`.
  */
 export interface RedisSubscriberClient {
   /** Subscribes `listener` to `channel`. */
@@ -58,6 +52,12 @@ export interface RedisBridgeOptions {
    */
   maxReplay?: number;
   /**
+   * The most bytes (as sent on the wire) one replay sends; past it, the newest events that fit,
+   * after a reset event.
+   * @default {1048576}
+   */
+  maxReplayBytes?: number;
+  /**
    * Milliseconds to wait for a Redis reply before a publish or replay fails.
    * @default {2000}
    */
@@ -69,24 +69,20 @@ export interface RedisBridgeOptions {
   deserialize?: (text: string) => unknown;
 }
 
-type Listener = (...args: any[]) => void;
-interface EventedClient {
-  on(event: string, listener: Listener): unknown;
-  off?(event: string, listener: Listener): unknown;
-  removeListener?(event: string, listener: Listener): unknown;
-}
-interface BunStyleClient {
-  onconnect: Listener | null;
-  onclose: Listener | null;
-}
-
 /**
  * Fans a hub's events out to every instance through one Redis. Ids are Redis
  * Stream ids (`<ms>-<seq>`), globally ordered; every instance delivers every
- * event exactly once and in stream order. When the subscriber connection drops
- * and comes back, the bridge reports a gap (`onBridgeEvent`, `bridgeGaps`) and
- * replays what it missed from the stream, in order, before going live again.
- * It never closes the clients you give it.
+ * event exactly once and in stream order.
+ *
+ * When the subscriber connection drops, the bridge holds live messages from
+ * that moment (they do not move its last id). Once it is back, the bridge
+ * reports a gap (`onBridgeEvent`, `bridgeGaps`), reads what it missed from the
+ * stream after the last id it delivered (pages of 100 entries), then delivers
+ * the held messages it has not delivered yet (ids only grow): nothing lost,
+ * nothing twice, in order. When that cannot be done (the events after its last
+ * id were trimmed from the stream, or Redis restarted without its data) it
+ * reports the gap with `recovered: false`, and the hub sends its subscribers a
+ * reset event: a gap is never silent. It never closes the clients you give it.
  *
  * @example Bun, with its built-in client (node-redis clients fit too)
  * ```ts ignore
@@ -114,12 +110,16 @@ export class RedisBridge implements Bridge {
   readonly #maxLen: number;
   readonly #timeout: number;
   readonly #listener = (message: string): void => this.#onMessage(message);
-  readonly #unwatch: (() => void)[] = [];
+  #unwatch: (() => void) | undefined;
   #sink: BridgeSink | undefined;
   /** The id of the last event delivered ("0-0": the stream was empty when we started). */
   #last: string | undefined;
-  /** Live messages held while catching up from the stream. */
+  /** Live messages held from a drop until the catch-up is done (at most `maxLen`). */
   #held: string[] | undefined;
+  /** Held messages were let go (too many): read the stream again before going live. */
+  #heldDropped = false;
+  /** The subscriber connection dropped and is not back yet. */
+  #down = false;
   #subscribed = false;
   #resubscribe = false;
   #syncing = false;
@@ -134,7 +134,7 @@ export class RedisBridge implements Bridge {
    * Creates a bridge over two connections you opened; nothing is sent until a hub starts it.
    *
    * @param options The two connections, the stream key and its bounds.
-   * @throws {RangeError} When `maxLen` is not a positive integer.
+   * @throws {RangeError} When `maxLen`, `maxReplay` or `maxReplayBytes` is not a positive integer.
    */
   constructor(options: RedisBridgeOptions) {
     this.#client = options.client;
@@ -152,6 +152,7 @@ export class RedisBridge implements Bridge {
       key: this.#key,
       timeout: this.#timeout,
       ...(options.maxReplay === undefined ? {} : { maxReplay: options.maxReplay }),
+      ...(options.maxReplayBytes === undefined ? {} : { maxReplayBytes: options.maxReplayBytes }),
       ...(options.deserialize === undefined ? {} : { deserialize: options.deserialize }),
     });
   }
@@ -165,7 +166,19 @@ export class RedisBridge implements Bridge {
   start(sink: BridgeSink): void {
     if (this.#sink !== undefined) throw new TypeError("a RedisBridge serves one hub: it was already started");
     this.#sink = sink;
-    this.#watch();
+    this.#unwatch = watchLink(this.#subscriber, this.#client, {
+      down: () => {
+        this.#down = true;
+        this.#held ??= [];
+      },
+      up: (resubscribed) => {
+        this.#down = false;
+        if (!this.#subscribed) return this.#sync(); // still starting: it subscribes anyway
+        if (!resubscribed) this.#resubscribe = true;
+        this.#sync("the Redis subscriber connection was lost and is back: catching up from the stream");
+      },
+      error: (error) => sink.error(error),
+    });
     this.#sync();
   }
 
@@ -209,7 +222,7 @@ export class RedisBridge implements Bridge {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#wake?.();
-    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    this.#unwatch?.();
     this.#held = undefined;
     this.#closing = this.#subscribed
       ? timed(this.#subscriber.unsubscribe(this.#key), this.#timeout, "UNSUBSCRIBE").then(() => {})
@@ -242,31 +255,30 @@ export class RedisBridge implements Bridge {
       this.#again = false;
       try {
         if (this.#last === undefined) {
-          this.#last = (await newestId(this.#client, this.#key, this.#timeout)) ?? "0-0";
+          this.#last = (await probe(this.#client, this.#key, "", this.#timeout)).last ?? "0-0";
           this.#started();
         }
-        if (this.#resubscribe && this.#subscribed) await this.#subscriber.unsubscribe(this.#key);
+        if (this.#resubscribe && this.#subscribed) {
+          await timed(this.#subscriber.unsubscribe(this.#key), this.#timeout, "UNSUBSCRIBE");
+        }
         if (this.#resubscribe || !this.#subscribed) {
           this.#subscribed = false;
-          await this.#subscriber.subscribe(this.#key, this.#listener);
+          await timed(this.#subscriber.subscribe(this.#key, this.#listener), this.#timeout, "SUBSCRIBE");
           this.#subscribed = true;
           this.#resubscribe = false;
         }
-        const from = this.#last;
-        const read = await readAfter(this.#client, this.#key, from, 0, [], this.#timeout);
-        for (const [id, body] of read.entries) this.#handle(`${id} ${body}`);
-        if (!read.known && from !== "0-0") {
-          sink.gap({
-            from,
-            reason: "events after it are no longer in the Redis stream (trimmed or lost): not recovered",
-          });
+        if (this.#down) return; // its "up" runs the next catch-up, on the new connection
+        await this.#readStream(sink);
+        if (this.#again || this.#heldDropped) {
+          this.#heldDropped = false;
+          continue;
         }
+        if (this.#down) return; // dropped while reading: keep holding
         const held = this.#held ?? [];
         this.#held = undefined;
-        for (const message of held) this.#handle(message);
+        for (const message of held) this.#handle(message); // those already read are skipped
         this.#isReady();
-        if (!this.#again) return;
-        this.#held = [];
+        return;
       } catch (error) {
         sink.error(error);
         await new Promise<void>((resolve) => {
@@ -278,10 +290,37 @@ export class RedisBridge implements Bridge {
     }
   }
 
+  // Delivers every entry after the last delivered id, one bounded page per call.
+  async #readStream(sink: BridgeSink): Promise<void> {
+    for (;;) {
+      const from = this.#last!;
+      const page = await readPage(this.#client, this.#key, "asc", from, from, [], this.#timeout);
+      if (this.#closing) return;
+      if (!page.continuous) {
+        sink.gap({
+          from,
+          reason: "events after it are no longer in the Redis stream (trimmed, or Redis lost its data)",
+          recovered: false,
+        });
+      }
+      for (const [id, body] of page.entries) this.#handle(`${id} ${body}`);
+      // Past entries that are not ours too, so a page of them cannot stop the walk.
+      if (page.cursor !== undefined && compareStreamIds(page.cursor, this.#last!) > 0) {
+        this.#last = page.cursor;
+      }
+      if (page.scanned < PAGE) return;
+    }
+  }
+
   #onMessage(message: string): void {
     if (this.#closing) return;
-    if (this.#held !== undefined) this.#held.push(message);
-    else this.#handle(message);
+    if (this.#held === undefined) return this.#handle(message);
+    if (this.#held.length >= this.#maxLen) {
+      // More than the stream keeps: let them go, and read them from the stream instead.
+      this.#held = [];
+      this.#heldDropped = true;
+    }
+    this.#held.push(message);
   }
 
   // Delivers one `<id> <body>` message unless it was already delivered (ids only grow).
@@ -305,52 +344,5 @@ export class RedisBridge implements Bridge {
     const [topic, event, data, json, origin] = body;
     const base = { topic, id, data, json: json === 1, origin };
     this.#sink!.deliver(event === null ? base : { ...base, event });
-  }
-
-  // Reconnects and connection errors, from whichever hooks the clients have.
-  #watch(): void {
-    const sink = this.#sink!;
-    const reconnected = (resubscribe: boolean) => () => {
-      if (!this.#subscribed) return this.#sync(); // still starting: it (re)subscribes anyway
-      if (resubscribe) this.#resubscribe = true;
-      this.#sync("the Redis subscriber connection was lost and is back: catching up from the stream");
-    };
-    const onError: Listener = (error) => sink.error(error);
-    for (const client of new Set<object>([this.#subscriber, this.#client])) {
-      if (typeof (client as Partial<EventedClient>).on === "function") {
-        // node-redis: "ready" after every reconnect, once its own resubscribe is done.
-        const evented = client as EventedClient;
-        const onReady = reconnected(false);
-        const off = (event: string, fn: Listener) =>
-          (evented.off ?? evented.removeListener)?.call(evented, event, fn);
-        evented.on("error", onError);
-        this.#unwatch.push(() => off("error", onError));
-        if (client !== this.#subscriber) continue;
-        evented.on("ready", onReady);
-        this.#unwatch.push(() => off("ready", onReady));
-      } else if (client === this.#subscriber && "onconnect" in client) {
-        // Bun (1.x): reconnects by itself but does not resubscribe; `onclose` only when it gives up.
-        const bun = client as BunStyleClient;
-        const { onconnect, onclose } = bun;
-        const onReconnect = reconnected(true);
-        bun.onconnect = function (this: unknown, ...args: unknown[]) {
-          onReconnect();
-          return onconnect?.apply(this, args);
-        };
-        const onClosed = (cause: unknown) => {
-          onError(new Error("the Redis subscriber connection closed", { cause }));
-          this.#resubscribe = true;
-          this.#sync("the Redis subscriber connection closed: catching up once it is back");
-        };
-        bun.onclose = function (this: unknown, ...args: unknown[]) {
-          onClosed(args[0]);
-          return onclose?.apply(this, args);
-        };
-        this.#unwatch.push(() => {
-          bun.onconnect = onconnect;
-          bun.onclose = onclose;
-        });
-      }
-    }
   }
 }

@@ -28,7 +28,11 @@ export interface InstanceOptions extends Partial<RedisBridgeOptions> {
   hub?: HubOptions;
 }
 
-export async function instance(kind: ClientKind, url: string, options: InstanceOptions = {}): Promise<Instance> {
+export async function instance(
+  kind: ClientKind,
+  url: string,
+  options: InstanceOptions = {},
+): Promise<Instance> {
   const { subscriberUrl, topics = ["a"], hub: hubOptions, ...bridgeOptions } = options;
   const pair = await kind.connect(url, subscriberUrl);
   const bridge = new RedisBridge({ client: pair.client, subscriber: pair.subscriber, ...bridgeOptions });
@@ -72,8 +76,11 @@ export async function ready(...instances: Instance[]): Promise<string> {
   );
   const before = instances.map(({ hub }) => hub.stats().published);
   const probe = await instances[0]!.hub.publishAsync("ready", "probe");
-  await until(() => instances.every(({ hub }, i) => hub.stats().published > before[i]!), "the probe on every hub");
+  await until(
+    () => instances.every(({ hub }, i) => hub.stats().published > before[i]!),
+    "the probe on every hub",
+  );
   return probe.id;
 }
 
-export const ids = (messages: readonly HubMessage<unknown>[]): string[] => messages.map((m) => m.id);
+export const ids = (messages: readonly { id: string }[]): string[] => messages.map((m) => m.id);

@@ -125,7 +125,9 @@ export async function respCommand(port: number, args: readonly string[]): Promis
       const chunks: Uint8Array[] = [];
       socket.on("connect", () => {
         socket.write(head);
-        for (const part of parts) socket.write(`$${part.byteLength}\r\n`), socket.write(part), socket.write("\r\n");
+        for (const part of parts) {
+          socket.write(`$${part.byteLength}\r\n`), socket.write(part), socket.write("\r\n");
+        }
       });
       socket.on("data", (chunk: Uint8Array) => {
         chunks.push(chunk);
