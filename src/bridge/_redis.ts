@@ -11,6 +11,20 @@ export type RedisCommandClient =
   | { sendCommand(args: string[]): Promise<unknown> }
   | { send(command: string, args: string[]): Promise<unknown> };
 
+/**
+ * A dedicated Redis connection for pub/sub. Bun's `RedisClient` and a
+ * node-redis client fit as they are. The bridge notices drops and reconnects by
+ * itself: node-redis's `"error"`, `"reconnecting"` and `"end"` (the drop) and
+ * `"ready"` (back), or Bun's `onconnect` and `onclose` (chained to any handler
+ * you set). Connection errors are reported through the hub's `onBridgeEvent`.
+ */
+export interface RedisSubscriberClient {
+  /** Subscribes `listener` to `channel`. */
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  /** Unsubscribes from `channel`. */
+  unsubscribe(channel: string): Promise<unknown>;
+}
+
 /** Runs one command on either client shape; rejects after `timeout` ms without an answer. */
 export function redisCommand(client: RedisCommandClient, args: string[], timeout: number): Promise<unknown> {
   let reply: Promise<unknown>;
