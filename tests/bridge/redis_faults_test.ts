@@ -5,9 +5,9 @@
 // library the runtime has: node-redis on Deno and Bun, Bun's RedisClient on Bun.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { clientKinds, startRedis } from "../helpers/redis.ts";
-import type { TestRedis } from "../helpers/redis.ts";
-import { delay, withDeadline } from "../helpers/server.ts";
+import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
+import type { TcpProxy, TestRedis } from "../helpers/redis.ts";
+import { delay, until, withDeadline } from "../helpers/server.ts";
 import { ids, instance, ready } from "./redis_instance.ts";
 import type { Instance } from "./redis_instance.ts";
 import { compareStreamIds, tally } from "./tally.ts";
@@ -103,4 +103,69 @@ for (const kind of clientKinds) {
       }
     });
   });
+}
+
+// Redis killed (SIGKILL) just after acknowledging an event that one hub's subscriber missed (its
+// connection was cut a moment before), then restarted on the same port: with its AOF the event
+// comes back from the stream to that hub; without it, the hub cannot know what it missed and says
+// so with `recovered: false` (the hub turns that into a reset event for its subscribers).
+for (const kind of clientKinds) {
+  for (const persistence of [true, false]) {
+    describe(`RedisBridge with ${kind.name} across a Redis restart ${persistence ? "with" : "without"} AOF`, () => {
+      let redis: TestRedis;
+      let proxy: TcpProxy;
+      const open: Instance[] = [];
+
+      before(async () => {
+        redis = await startRedis({ persistence });
+        proxy = await tcpProxy(redis.port);
+      });
+      after(async () => {
+        for (const made of open) await made.close();
+        await proxy.close();
+        await redis.stop();
+      });
+
+      it(
+        persistence
+          ? "RedisBridge delivers an event acknowledged just before Redis died to the hub that missed it"
+          : "RedisBridge reports recovered: false when Redis comes back without the events it missed",
+        async () => {
+          const a = await instance(kind, redis.url, { key: "restart" });
+          const b = await instance(kind, redis.url, { key: "restart", subscriberUrl: proxy.url });
+          open.push(a, b);
+          await ready(a, b);
+          const first = await a.hub.publishAsync("a", "first");
+          await until(() => b.received.length === 1, "the first event on b");
+          proxy.cut(); // b's subscriber misses what comes next
+          const acked = await a.hub.publishAsync("a", "acknowledged, then Redis died");
+          await redis.kill();
+          proxy.restore();
+          await redis.restart({ persistence });
+          const unrecovered = (hub: Instance) =>
+            hub.events.filter((e) => e.type === "gap" && e.recovered === false);
+          if (persistence) {
+            await until(() => b.received.length === 2, "b to catch up from the AOF-restored stream", 20_000);
+            assert.deepEqual(ids(b.received), [first.id, acked.id]);
+            assert.deepEqual(unrecovered(b), []);
+          } else {
+            await until(() => unrecovered(b).length > 0, "b to report the gap it cannot recover", 20_000);
+            assert.deepEqual(ids(b.received), [first.id]);
+            const gap = unrecovered(b)[0]!;
+            assert.equal(gap.type === "gap" && gap.from, first.id);
+          }
+          let next;
+          for (const start = Date.now(); !next; await delay(20)) {
+            next = await a.hub.publishAsync("a", "next").catch(() => undefined);
+            if (Date.now() - start > 20_000) assert.fail("publishing never worked again");
+          }
+          const all = persistence ? [first.id, acked.id, next.id] : [first.id, next.id];
+          await until(() => ids(b.received).includes(next.id), "the next event on b", 20_000);
+          assert.deepEqual(ids(b.received), all);
+          await until(() => ids(a.received).includes(next.id), "the next event on a", 20_000);
+          assert.deepEqual(ids(a.received), [first.id, acked.id, next.id]);
+        },
+      );
+    });
+  }
 }
