@@ -48,7 +48,10 @@ export interface BroadcastChannelBridgeOptions {
  * instances in different orders.
  *
  * Each instance keeps its own replay history (`history`), filled from the
- * channel. A replay returns the events with ids greater than `Last-Event-ID`,
+ * channel. It keeps each event as the text the channel carried and encodes
+ * nothing on the way in: the hub encodes every live event once for all its
+ * subscribers, and a replay encodes what it sends (and parses payloads for
+ * filtered subscribers). A replay returns the events with ids greater than `Last-Event-ID`,
  * in id order, on any instance: exact, except that an event published
  * concurrently with the client's last one may be missed or repeated once.
  * Delivery is as reliable as the channel: a worker that was not running misses
