@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
 import type { TcpProxy, TestRedis } from "../helpers/redis.ts";
 import { delay, until, withDeadline } from "../helpers/server.ts";
-import { ids, instance, ready } from "./redis_instance.ts";
+import { ids, instance, ready, seenBy } from "./redis_instance.ts";
 import type { Instance } from "./redis_instance.ts";
 import { compareStreamIds, tally } from "./tally.ts";
 import type { Tally } from "./tally.ts";
@@ -36,11 +36,12 @@ for (const kind of clientKinds) {
       const b = await instance(kind, redis.url, { key: "faults" });
       open.push(a, b);
       await ready(a, b);
+      // Real SSE clients (a reset event reaches byte streams), two on each hub.
       const subscribers = [
-        { name: "a#1", hub: a, received: a.received },
-        { name: "a#2", hub: a, received: a.subscribe() },
-        { name: "b#1", hub: b, received: b.received },
-        { name: "b#2", hub: b, received: b.subscribe() },
+        { name: "a#1", client: await a.sse() },
+        { name: "a#2", client: await a.sse() },
+        { name: "b#1", client: await b.sse() },
+        { name: "b#2", client: await b.sse() },
       ];
       const published: string[] = [];
       const inFlight = new Set<Promise<unknown>>();
@@ -71,22 +72,17 @@ for (const kind of clientKinds) {
       await withDeadline(Promise.all(inFlight), 10_000, "the publishes to settle");
       const newest = published.reduce((x, y) => (compareStreamIds(x, y) < 0 ? y : x));
       // Settled: every subscriber has the newest acknowledged event (or stopped moving for 1 s).
-      for (const { received } of subscribers) {
+      for (const { client } of subscribers) {
         let count = -1;
-        for (let still = 0; still < 1000 && !ids(received).includes(newest); still += 50) {
-          if (received.length !== count) (count = received.length), (still = 0);
+        for (let still = 0; still < 1000 && !seenBy(client).ids.includes(newest); still += 50) {
+          if (client.buffered.length !== count) (count = client.buffered.length), (still = 0);
           await delay(50);
         }
       }
-      const tallies: (Tally & { subscriber: string })[] = subscribers.map(({ name, hub, received }) => ({
-        subscriber: name,
-        ...tally(
-          published,
-          ids(received),
-          compareStreamIds,
-          hub.events.filter((e) => e.type === "gap" && e.recovered === false).length,
-        ),
-      }));
+      const tallies: (Tally & { subscriber: string })[] = subscribers.map(({ name, client }) => {
+        const seen = seenBy(client);
+        return { subscriber: name, ...tally(published, seen.ids, compareStreamIds, seen.resets.length) };
+      });
       console.log(
         `${kind.name}: ${n} publishes in ${RUN_MS} ms (${rejected} rejected), ${kills} pub/sub connections killed, ` +
           `gaps reported: a ${a.hub.stats().bridgeGaps}, b ${b.hub.stats().bridgeGaps}`,
@@ -108,7 +104,7 @@ for (const kind of clientKinds) {
 // Redis killed (SIGKILL) just after acknowledging an event that one hub's subscriber missed (its
 // connection was cut a moment before), then restarted on the same port: with its AOF the event
 // comes back from the stream to that hub; without it, the hub cannot know what it missed and says
-// so with `recovered: false` (the hub turns that into a reset event for its subscribers).
+// so with `recovered: false`, and its SSE clients get a reset event (reason "bus-gap").
 for (const kind of clientKinds) {
   for (const persistence of [true, false]) {
     describe(`RedisBridge with ${kind.name} across a Redis restart ${persistence ? "with" : "without"} AOF`, () => {
@@ -129,12 +125,13 @@ for (const kind of clientKinds) {
       it(
         persistence
           ? "RedisBridge delivers an event acknowledged just before Redis died to the hub that missed it"
-          : "RedisBridge reports recovered: false when Redis comes back without the events it missed",
+          : "RedisBridge has the hub reset its clients when Redis comes back without the events they missed",
         async () => {
           const a = await instance(kind, redis.url, { key: "restart" });
           const b = await instance(kind, redis.url, { key: "restart", subscriberUrl: proxy.url });
           open.push(a, b);
           await ready(a, b);
+          const client = await b.sse();
           const first = await a.hub.publishAsync("a", "first");
           await until(() => b.received.length === 1, "the first event on b");
           proxy.cut(); // b's subscriber misses what comes next
@@ -142,17 +139,13 @@ for (const kind of clientKinds) {
           await redis.kill();
           proxy.restore();
           await redis.restart({ persistence });
-          const unrecovered = (hub: Instance) =>
-            hub.events.filter((e) => e.type === "gap" && e.recovered === false);
           if (persistence) {
             await until(() => b.received.length === 2, "b to catch up from the AOF-restored stream", 20_000);
             assert.deepEqual(ids(b.received), [first.id, acked.id]);
-            assert.deepEqual(unrecovered(b), []);
           } else {
-            await until(() => unrecovered(b).length > 0, "b to report the gap it cannot recover", 20_000);
+            await until(() => seenBy(client).resets.length > 0, "b's client to get a reset", 20_000);
             assert.deepEqual(ids(b.received), [first.id]);
-            const gap = unrecovered(b)[0]!;
-            assert.equal(gap.type === "gap" && gap.from, first.id);
+            assert.deepEqual(seenBy(client), { ids: [first.id], resets: ["bus-gap"] });
           }
           let next;
           for (const start = Date.now(); !next; await delay(20)) {
@@ -162,6 +155,8 @@ for (const kind of clientKinds) {
           const all = persistence ? [first.id, acked.id, next.id] : [first.id, next.id];
           await until(() => ids(b.received).includes(next.id), "the next event on b", 20_000);
           assert.deepEqual(ids(b.received), all);
+          await until(() => seenBy(client).ids.includes(next.id), "the next event on b's client", 20_000);
+          assert.deepEqual(seenBy(client), { ids: all, resets: persistence ? [] : ["bus-gap"] });
           await until(() => ids(a.received).includes(next.id), "the next event on a", 20_000);
           assert.deepEqual(ids(a.received), [first.id, acked.id, next.id]);
         },

@@ -2,12 +2,14 @@
 // client pair of one library, a Hub, and an in-process subscriber that records what it gets.
 import { Hub, RedisBridge } from "../../mod.ts";
 import type { HubMessage, HubOptions, RedisBridgeOptions } from "../../mod.ts";
+import { SseClient } from "../helpers/client.ts";
 import type { ClientKind, ClientPair } from "../helpers/redis.ts";
-import { until, withDeadline } from "../helpers/server.ts";
+import { serve, until, withDeadline } from "../helpers/server.ts";
+import type { TestServer } from "../helpers/server.ts";
 
 export type BridgeEvent =
   | { type: "error"; error: unknown }
-  | { type: "gap"; from?: string; reason: string; recovered?: boolean };
+  | { type: "gap"; from?: string; reason: string };
 
 export interface Instance {
   hub: Hub<unknown>;
@@ -18,6 +20,8 @@ export interface Instance {
   events: BridgeEvent[];
   /** Another in-process subscriber of `topics`, recording into a list of its own. */
   subscribe(topics?: string[]): HubMessage<unknown>[];
+  /** A real SSE client of the instance's HTTP server (started on first use), on `topics`. */
+  sse(init?: RequestInit): Promise<SseClient>;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,14 @@ export async function instance(
     })();
     return received;
   };
+  let server: TestServer | undefined;
+  const clients: SseClient[] = [];
+  const sse = async (init?: RequestInit): Promise<SseClient> => {
+    server ??= serve((request) => hub.response(request, { topics }));
+    const client = await SseClient.connect(`${server.url}/`, init);
+    clients.push(client);
+    return client;
+  };
   let closed: Promise<void> | undefined;
   return {
     hub,
@@ -58,9 +70,12 @@ export async function instance(
     received: subscribe(),
     events,
     subscribe,
+    sse,
     close: () =>
       closed ??= (async () => {
+        for (const client of clients) await client.close();
         hub.close();
+        await server?.close();
         await bridge.close().catch(() => {});
         await pair.close();
       })(),
@@ -84,3 +99,14 @@ export async function ready(...instances: Instance[]): Promise<string> {
 }
 
 export const ids = (messages: readonly { id: string }[]): string[] => messages.map((m) => m.id);
+
+/** What an SSE client got: the ids of its published events, and the reset events' reasons. */
+export function seenBy(client: SseClient): { ids: string[]; resets: string[] } {
+  const ids: string[] = [];
+  const resets: string[] = [];
+  for (const event of client.buffered) {
+    if (event.event === "sse-hub:reset") resets.push((JSON.parse(event.data) as { reason: string }).reason);
+    else if (event.event === "message") ids.push(event.id);
+  }
+  return { ids, resets };
+}

@@ -7,7 +7,7 @@ import type { HubMessage } from "../../mod.ts";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
 import type { TestRedis } from "../helpers/redis.ts";
 import { delay, until, withDeadline } from "../helpers/server.ts";
-import { ids, instance, ready } from "./redis_instance.ts";
+import { ids, instance, ready, seenBy } from "./redis_instance.ts";
 import type { Instance, InstanceOptions } from "./redis_instance.ts";
 
 const STREAM_ID = /^\d+-\d+$/;
@@ -276,13 +276,14 @@ for (const kind of clientKinds) {
       }
     });
 
-    it("RedisBridge reports a gap it cannot fill when the missed events were trimmed", async () => {
+    it("RedisBridge has the hub reset its clients when the events it missed were trimmed", async () => {
       const key = `k${++keys}`;
       const proxy = await tcpProxy(redis.port);
       try {
         const a = await make({ key, maxLen: 5 });
         const b = await make({ key, maxLen: 5, subscriberUrl: proxy.url });
         await ready(a, b);
+        const client = await b.sse();
         const before = await a.hub.publishAsync("a", "before");
         await until(() => b.received.length === 1, "the first event on b");
         proxy.cut();
@@ -298,8 +299,11 @@ for (const kind of clientKinds) {
           type: "gap",
           from: before.id,
           reason: "events after it are no longer in the Redis stream (trimmed, or Redis lost its data)",
-          recovered: false,
         });
+        await until(() => seenBy(client).ids.at(-1) === last.id, "the client to get what the stream has");
+        const seen = seenBy(client);
+        assert.deepEqual(seen.resets, ["bus-gap"], "the client is told it missed events");
+        assert.deepEqual(seen.ids, ids(b.received));
       } finally {
         for (const made of open) await made.close(); // before the proxy goes: b unsubscribes through it
         await proxy.close();
