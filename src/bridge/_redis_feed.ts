@@ -116,6 +116,7 @@ export class RedisFeed {
     }
     if (this.#syncing) {
       this.#again = true;
+      this.#wake?.(); // waiting to retry after a failure: the connection is back, retry now
       return;
     }
     this.#syncing = true;
@@ -158,6 +159,7 @@ export class RedisFeed {
           const timer = setTimeout(resolve, delay);
           this.#wake = () => (clearTimeout(timer), resolve());
         });
+        this.#wake = undefined;
         delay = Math.min(delay * 2, 5000);
       }
     }

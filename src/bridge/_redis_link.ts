@@ -35,7 +35,7 @@ export interface LinkEvents {
  * Watches the subscriber (and the command client's errors). Returns a function that detaches
  * every hook it added and restores any handler it chained.
  *
- * node-redis (4 to 6) emits, per drop: "error" (the socket died; `isReady` is already false),
+ * node-redis (checked against 6.3) emits, per drop: "error" (the socket died; `isReady` is already false),
  * "reconnecting", then "connect", its own resubscribe, and "ready". Messages of the new
  * connection can arrive between its resubscribe and "ready", so the drop is taken from "error",
  * "reconnecting" and "end", never from "ready".
