@@ -7,6 +7,9 @@ import type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
 import { watchLink } from "./_redis_link.ts";
 import { PAGE, probe, readPage } from "./_redis_scripts.ts";
 
+/** Consecutive failed catch-ups, with live messages held meanwhile, before the feed gives up on them. */
+const GIVE_UP_AFTER = 5;
+
 export interface FeedOptions {
   client: RedisCommandClient;
   subscriber: RedisSubscriberClient;
@@ -125,7 +128,7 @@ export class RedisFeed {
 
   async #catchUp(): Promise<void> {
     const sink = this.#sink!;
-    for (let delay = 100; !this.#closing;) {
+    for (let delay = 100, failures = 0; !this.#closing;) {
       this.#again = false;
       try {
         if (this.#last === undefined) {
@@ -148,13 +151,20 @@ export class RedisFeed {
           continue;
         }
         if (this.#down) return; // dropped while reading: keep holding
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        for (const message of held) this.#handle(message); // those already read are skipped
-        this.#isReady();
-        return;
+        return this.#goLive();
       } catch (error) {
         sink.error(error);
+        // Live events keep arriving but the stream cannot be read: holding them longer helps no
+        // one. Say the gap is lost (the hub resets its clients) and go live with what is held.
+        if (++failures >= GIVE_UP_AFTER && this.#holdingLive()) {
+          sink.gap({
+            from: this.#last!,
+            reason:
+              `catching up from the Redis stream failed ${failures} times in a row: live again without it`,
+            recovered: false,
+          });
+          return this.#goLive();
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.#wake = () => (clearTimeout(timer), resolve());
@@ -163,6 +173,21 @@ export class RedisFeed {
         delay = Math.min(delay * 2, 5000);
       }
     }
+  }
+
+  // Subscribed and up, with live messages waiting on a catch-up.
+  #holdingLive(): boolean {
+    return this.#last !== undefined && this.#subscribed && !this.#down &&
+      ((this.#held?.length ?? 0) > 0 || this.#heldDropped);
+  }
+
+  // Delivers the held messages not delivered yet (those the catch-up read are skipped), then live.
+  #goLive(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    this.#heldDropped = false;
+    for (const message of held) this.#handle(message);
+    this.#isReady();
   }
 
   // Delivers every entry after the last delivered id, one bounded page per call.

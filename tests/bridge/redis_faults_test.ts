@@ -101,6 +101,63 @@ for (const kind of clientKinds) {
   });
 }
 
+// The subscriber comes back but the command connection does not: the catch-up cannot read the
+// stream while live events pile up. The bridge gives up on the gap after a few tries, the hub
+// resets its clients, and they get live events again (not silence, not a growing backlog).
+for (const kind of clientKinds) {
+  describe(`RedisBridge with ${kind.name} when the stream cannot be read`, () => {
+    let redis: TestRedis;
+    let proxy: TcpProxy;
+    const open: Instance[] = [];
+
+    before(async () => {
+      redis = await startRedis({ persistence: false });
+      proxy = await tcpProxy(redis.port);
+    });
+    after(async () => {
+      proxy.restore();
+      for (const made of open) await made.close();
+      await proxy.close();
+      await redis.stop();
+    });
+
+    it("RedisBridge has the hub reset its clients and goes live when catching up fails for good", async () => {
+      const a = await instance(kind, redis.url, { key: "unreadable" });
+      // b's commands go through the proxy, its subscriber straight to Redis.
+      const b = await instance(kind, proxy.url, { key: "unreadable", subscriberUrl: redis.url });
+      open.push(a, b);
+      await ready(a, b);
+      const client = await b.sse();
+      const first = await a.hub.publishAsync("a", "first");
+      await until(() => seenBy(client).ids.length === 1, "the first event on b's client");
+      proxy.cut();
+      await redis.killPubSub(); // b's subscriber drops and comes back; its catch-up cannot read
+      const published = [first.id];
+      let publishing = true;
+      const publisher = (async () => {
+        while (publishing) {
+          published.push((await a.hub.publishAsync("a", "live")).id);
+          await delay(20);
+        }
+      })();
+      try {
+        await until(() => seenBy(client).resets.length > 0, "b's client to get a reset", 20_000);
+        const mark = published.length;
+        await until(() => seenBy(client).ids.includes(published[mark]!), "live events on b's client again");
+      } finally {
+        publishing = false;
+        await publisher;
+      }
+      const seen = seenBy(client);
+      assert.deepEqual(seen.resets, ["bus-gap"]);
+      assert.equal(new Set(seen.ids).size, seen.ids.length, "nothing twice");
+      assert.deepEqual(seen.ids, [...seen.ids].sort(compareStreamIds), "in order");
+      assert.ok(seen.ids.every((id) => published.includes(id)));
+      assert.ok(b.events.some((e) => e.type === "gap" && /failed 5 times/.test(e.reason)));
+    });
+  });
+}
+
 // Redis killed (SIGKILL) just after acknowledging an event that one hub's subscriber missed (its
 // connection was cut a moment before), then restarted on the same port: with its AOF the event
 // comes back from the stream to that hub; without it, the hub cannot know what it missed and says
