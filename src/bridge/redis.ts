@@ -66,7 +66,8 @@ export interface RedisBridgeOptions {
  * stream after the last id it delivered (pages of 100 entries), then delivers
  * the held messages it has not delivered yet (ids only grow): nothing lost,
  * nothing twice, in order. When that cannot be done (the events after its last
- * id were trimmed from the stream, or Redis restarted without its data) it
+ * id were trimmed from the stream, Redis restarted without its data, or the
+ * stream could not be read 5 times in a row while live messages waited) it
  * reports the gap with `recovered: false`, and the hub sends its subscribers a
  * reset event: a gap is never silent. It never closes the clients you give it.
  *
