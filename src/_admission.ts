@@ -45,19 +45,24 @@ function refuseClosed(settings: HubSettings): Response {
 }
 
 /**
- * The topics of an in-process subscription.
+ * The topics and message budget of an in-process subscription.
  *
  * @throws {HubError} `"closed"`, `"invalid-topic"` or `"too-many-subscribers"`.
+ * @throws {RangeError} When `bufferMessages` is not a whole number ≥ 0.
  */
 export function admitInProcess(
   topics: string | readonly string[],
+  bufferMessages = 1024,
   settings: HubSettings,
   hub: AdmissionState,
-): string[] {
+): [string[], number] {
   if (hub.closed) throw new HubError("closed", "cannot subscribe: the hub is closed");
   const list = toTopicList(topics, settings.pattern, settings.maxTopics);
   if (hub.size >= settings.maxSubscribers) {
     throw new HubError("too-many-subscribers", `\`maxSubscribers\` (${settings.maxSubscribers}) reached`);
   }
-  return list;
+  if (!Number.isSafeInteger(bufferMessages) || bufferMessages < 0) {
+    throw new RangeError(`\`bufferMessages\` must be a whole number ≥ 0, got ${bufferMessages}`);
+  }
+  return [list, bufferMessages];
 }

@@ -6,6 +6,7 @@
 import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
 import { encodePublished, serializeData, type Serializer } from "./encode.ts";
 import type { Guard } from "./_guard.ts";
+import type { HistoryEntry } from "./history.ts";
 import type { HubOptions } from "./hub_options.ts";
 import { assertLineField, assertPublishedEvent } from "./event.ts";
 import type { HubMessage, PublishResult } from "./message.ts";
@@ -17,8 +18,10 @@ export interface BusHost<T> {
   readonly options: HubOptions;
   readonly guard: Guard;
   readonly counters: { bridgeErrors: number; bridgeGaps: number };
-  /** The hub's ingest path for a bus message (history unless the bus keeps it, then fan-out). */
-  ingest(message: HubMessage<T>, bytes: Uint8Array): number;
+  /** Records a bus event in the hub's history (unless the bridge's store has it). */
+  record(entry: HistoryEntry): void;
+  /** Fans a bus event out; returns local deliveries. */
+  offer(message: HubMessage<T>, bytes: Uint8Array): number;
   /** Sends every local client a reset (reason `"bus-gap"`): it missed events for good. */
   lost(): void;
 }
@@ -112,7 +115,12 @@ export class BusLink<T> {
       if (event !== undefined) assertPublishedEvent(event);
       const data = (json ? (host.options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
       const bytes = encodePublished(id, event, message.data, undefined);
-      delivered = host.ingest({ topic, id, event, data }, bytes);
+      try {
+        host.record({ id, topic, bytes, message: { event, data } });
+      } catch (error) {
+        this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
+      }
+      delivered = host.offer({ topic, id, event, data }, bytes);
     } catch (error) {
       this.#error(error);
     }

@@ -1,10 +1,7 @@
 /**
- * `Hub<T>`: the wiring, and thin public methods. Each step of the flow has its own file:
- * admission (`_admission.ts`), one ingest path (here: id → one encoding → history →
- * `_fan_out.ts`, which holds the overflow policy), the subscribers (`_subscriber.ts`,
- * `_byte_subscriber.ts`), replay (`_replay.ts`), the bus (`_bus_link.ts`), the re-entrancy
- * rule (`_guard.ts`), option checks (`_check_options.ts`).
- *
+ * `Hub<T>`: wiring and thin public methods; each step of the flow is a file of its own:
+ * `_admission`, `_fan_out` (with the overflow policy), `_subscriber`/`_byte_subscriber`,
+ * `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
  * @module
  */
 import { encodeEvent, encodePublished } from "./encode.ts";
@@ -18,17 +15,12 @@ import { getLastEventId, sseHeaders } from "./response.ts";
 import { admit, admitInProcess } from "./_admission.ts";
 import { BusLink } from "./_bus_link.ts";
 import { ByteSubscriber } from "./_byte_subscriber.ts";
-import { FanOut } from "./_fan_out.ts";
+import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
 import { encodeReset, type ReplayContext, replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber, type Subscriber } from "./_subscriber.ts";
 import { assertTopic } from "./_topics.ts";
-
-// Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
-// listener sees it ("legacy behavior"); it calls the stream's `cancel` on disconnect anyway.
-// Elsewhere (Bun.serve, workerd) an abort means the client left: listen there.
-const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
 
 /**
  * A publish/subscribe hub for server-sent events. Publish to a topic; every
@@ -52,18 +44,8 @@ const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
  */
 export class Hub<T = unknown> {
   readonly #settings: HubSettings;
-  readonly #options: HubOptions;
   readonly #history: HistoryStore | undefined;
-  readonly #stats = {
-    published: 0,
-    delivered: 0,
-    dropped: 0,
-    slowDisconnects: 0,
-    replayed: 0,
-    rejected: 0,
-    bridgeErrors: 0,
-    bridgeGaps: 0,
-  };
+  readonly #stats: HubCounters = zeroCounters();
   readonly #guard = new Guard();
   readonly #fanOut: FanOut<T>;
   readonly #replay: ReplayContext<T> | undefined;
@@ -80,10 +62,10 @@ export class Hub<T = unknown> {
    */
   constructor(options: HubOptions = {}) {
     const settings = this.#settings = settingsOf(options);
-    this.#options = options;
     const { bridge, history } = options;
     this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
-    this.#fanOut = new FanOut(settings.overflow, settings.keepAlive, this.#stats);
+    const { keepAlive, keepAlivePerConnection } = settings;
+    this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
     const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
     this.#replay = this.#history &&
       replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
@@ -92,8 +74,10 @@ export class Hub<T = unknown> {
       options,
       guard: this.#guard,
       counters: this.#stats,
-      ingest: (message, bytes) =>
-        this.#closed ? 0 : this.#guard.run(() => this.#ingest(message, bytes, true)),
+      // A bridge's own store has the event already; a local one may refuse bus ids (reported).
+      record: (entry) => void (this.#history !== bridge.history && this.#history?.append(entry)),
+      offer: (message, bytes) =>
+        this.#closed ? 0 : this.#guard.run(() => this.#fanOut.offer(message.topic, bytes, message)),
       lost: () => this.#fanOut.broadcast(encodeReset(settings.resetEvent, "bus-gap")),
     });
   }
@@ -121,21 +105,12 @@ export class Hub<T = unknown> {
    * @throws {EventFieldError} When the event cannot be encoded (nothing is sent or recorded).
    */
   publish(topic: string, data: T, options?: { event?: string }): PublishResult {
-    this.#assertCanPublish();
-    if (this.#bus !== undefined) {
-      throw new HubError(
-        "bridged",
-        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
-      );
-    }
-    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, false);
     return this.#guard.run(() => {
       const id = this.#nextId();
       // Serialized and encoded once, here; every subscriber gets these same bytes.
-      const bytes = encodePublished(id, event, data, this.#options.serialize);
-      return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes, false) };
+      const bytes = encodePublished(id, event, data, this.#settings.options.serialize);
+      return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes) };
     });
   }
 
@@ -154,11 +129,8 @@ export class Hub<T = unknown> {
    */
   async publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
     if (this.#bus === undefined) return this.publish(topic, data, options);
-    this.#assertCanPublish();
-    assertTopic(topic, this.#settings.pattern);
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
-    return await this.#bus.publish(topic, data, event, this.#options.serialize);
+    const event = this.#checkPublish(topic, options?.event, true);
+    return await this.#bus.publish(topic, data, event, this.#settings.options.serialize);
   }
 
   /**
@@ -182,11 +154,10 @@ export class Hub<T = unknown> {
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
-    const leave = () => this.#fanOut.remove(subscriber);
-    const stream = subscriber.open(settings.opening, () => this.#join(subscriber, lastEventId), leave);
-    if (SIGNAL_MEANS_CLIENT_LEFT) {
-      subscriber.leaveOnAbort(request.signal, () => this.#fanOut.remove(subscriber, true));
-    }
+    this.#identify(subscriber, options.key, request);
+    const joined = () => this.#join(subscriber, lastEventId);
+    const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
+    const stream = subscriber.open(settings.opening, request.signal, joined, leave);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -206,15 +177,36 @@ export class Hub<T = unknown> {
     topics: string | readonly string[],
     options: HubSubscribeOptions<T> = {},
   ): ReadableStream<HubMessage<T>> {
-    const list = admitInProcess(topics, this.#settings, this);
-    const budget = options.bufferMessages ?? 1024;
-    if (!Number.isSafeInteger(budget) || budget < 0) {
-      throw new RangeError(`\`bufferMessages\` must be a whole number ≥ 0, got ${budget}`);
-    }
+    const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
     const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
+    this.#identify(subscriber, options.key, undefined);
     const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
     subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
     return stream;
+  }
+
+  /**
+   * Subscribers of `topic` on this instance, now (for presence across instances, publish
+   * joins and leaves from `onJoin`/`onLeave`).
+   *
+   * @param topic The topic.
+   * @returns How many subscribers follow it.
+   *
+   * @example
+   * ```ts
+   * import { Hub } from "@sse-hub/sse-hub";
+   * import assert from "node:assert/strict";
+   *
+   * const hub = new Hub<string>();
+   * const stream = hub.subscribe(["lobby", "news"]);
+   * assert.equal(hub.count("lobby"), 1);
+   * await stream.cancel();
+   * assert.equal(hub.count("lobby"), 0);
+   * hub.close();
+   * ```
+   */
+  count(topic: string): number {
+    return this.#fanOut.count(topic);
   }
 
   /**
@@ -226,7 +218,7 @@ export class Hub<T = unknown> {
     return {
       subscribers: this.#fanOut.size,
       topics: this.#fanOut.topicCount,
-      timers: (this.#fanOut.ticking ? 1 : 0) + (this.#bus?.timers ?? 0),
+      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0),
       ...this.#stats,
     };
   }
@@ -248,28 +240,18 @@ export class Hub<T = unknown> {
     // Encode before closing anything: an invalid last event throws and leaves the hub open.
     const last = event === undefined && retry === undefined ? undefined : encodeEvent(
       { ...event, ...(retry === undefined ? {} : { retry }) },
-      this.#options.serialize ? { serialize: this.#options.serialize } : undefined,
+      this.#settings.options.serialize ? { serialize: this.#settings.options.serialize } : undefined,
     );
     this.#closed = true;
     this.#fanOut.closeAll(last);
     this.#bus?.close();
   }
 
-  // The one ingest path, for local publishes and bus deliveries: history, then fan-out. A local
-  // publish fails with its store; a bus event is delivered anyway (a MemoryHistory given bus
-  // ids it cannot order, after a bus restart, is reported), and a bridge's own store has it.
-  #ingest(message: HubMessage<T>, bytes: Uint8Array, fromBus: boolean): number {
+  // The ingest path of a local publish: history, then fan-out (the bus link takes the same
+  // two steps for bus events). A store that fails fails the publish: nothing was sent.
+  #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    const entry = { id, topic, bytes, message: { event, data } };
-    if (!fromBus) this.#history?.append(entry);
-    else if (this.#history !== this.#options.bridge?.history) {
-      try {
-        this.#history?.append(entry);
-      } catch (error) {
-        this.#stats.bridgeErrors++;
-        this.#options.onBridgeEvent?.({ type: "error", error });
-      }
-    }
+    this.#history?.append({ id, topic, bytes, message: { event, data } });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
@@ -287,8 +269,25 @@ export class Hub<T = unknown> {
     if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
   }
 
-  #assertCanPublish(): void {
+  // Only a hub with lifecycle hooks keeps who a subscriber is: idle connections stay small.
+  #identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
+    const { onJoin, onLeave } = this.#settings.options;
+    if (onJoin !== undefined || onLeave !== undefined) {
+      subscriber.info = { topics: subscriber.topics, key, request };
+    }
+  }
+
+  #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
     if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
     this.#guard.assertIdle();
+    if (!viaBus && this.#bus !== undefined) {
+      throw new HubError(
+        "bridged",
+        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
+      );
+    }
+    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
+    if (event !== undefined) assertPublishedEvent(event);
+    return event;
   }
 }

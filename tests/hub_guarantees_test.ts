@@ -21,8 +21,7 @@ describe("Hub re-entrancy", () => {
   for (const history of [undefined, false] as const) {
     it(`Hub.publish from inside a serializer throws HubError reentrant and reuses no id (history: ${history})`, async () => {
       const inner: unknown[] = [];
-      let hub!: Hub<{ n: number }>;
-      hub = new Hub<{ n: number }>({
+      const hub: Hub<{ n: number }> = new Hub<{ n: number }>({
         ...(history === false ? { history } : {}),
         serialize: (value) => {
           try {

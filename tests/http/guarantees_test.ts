@@ -56,18 +56,17 @@ function assertIncreasing(ids: string[]) {
 describe("Hub delivery guarantees over HTTP", () => {
   it("Hub.publish refuses a publish from inside a filter with HubError reentrant, and ids reach the client in order", async () => {
     const refusals: unknown[] = [];
-    let hub!: Hub<string>;
-    const t = start({}, (message) => {
+    const t: ReturnType<typeof start> = start({}, (message) => {
       if (refusals.length === 0) {
         try {
-          hub.publish("a", `nested in ${message.id}`);
+          t.hub.publish("a", `nested in ${message.id}`);
         } catch (error) {
           refusals.push(error);
         }
       }
       return true;
     });
-    hub = t.hub;
+    const hub = t.hub;
     const client = await t.connect("topic=a");
     await until(() => hub.size === 1, "the subscriber");
     hub.publish("a", "first");
@@ -82,16 +81,15 @@ describe("Hub delivery guarantees over HTTP", () => {
   });
 
   it("Hub.publish from a filter's queueMicrotask goes out after the event, with a larger id", async () => {
-    let hub!: Hub<string>;
     let nested = false;
-    const t = start({}, () => {
+    const t: ReturnType<typeof start> = start({}, () => {
       if (!nested) {
         nested = true;
-        queueMicrotask(() => hub.publish("a", "follow-up"));
+        queueMicrotask(() => t.hub.publish("a", "follow-up"));
       }
       return true;
     });
-    hub = t.hub;
+    const hub = t.hub;
     const client = await t.connect("topic=a");
     await until(() => hub.size === 1, "the subscriber");
     hub.publish("a", "first");
