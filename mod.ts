@@ -27,13 +27,11 @@ export type { EventField, EventFieldErrorType, HubErrorType, ParseErrorType } fr
 export { Hub } from "./src/hub.ts";
 export type {
   HubCloseOptions,
-  HubMessage,
   HubOptions,
   HubResponseOptions,
-  HubStats,
   HubSubscribeOptions,
-  PublishResult,
 } from "./src/hub_options.ts";
+export type { HubMessage, HubStats, PublishResult, SubscriberInfo } from "./src/message.ts";
 export { MemoryHistory } from "./src/memory_history.ts";
 export type { HistoryEntry, HistoryStore, Replay } from "./src/history.ts";
 export type { MemoryHistoryOptions } from "./src/memory_history.ts";
