@@ -13,7 +13,8 @@
  * of two ways: `json` (the payload is rebuilt from `bytes` when a filter asks:
  * their `data` lines joined by LF, as a client decodes them, through the hub's
  * `deserialize` when `json` is `true`), or `message` (the payload as published,
- * kept beside the bytes). An entry with neither reaches no filtered subscriber.
+ * kept beside the bytes). An entry with neither reaches no filtered and no
+ * in-process subscriber.
  */
 export interface HistoryEntry {
   /** The event's id, as sent in its `id:` line. */

@@ -55,9 +55,10 @@ const TOPIC_OVERHEAD = 1024;
 /**
  * The default history: a bounded ring per topic, in memory. It needs the
  * increasing numeric ids a hub assigns. It keeps each event's encoded bytes (and
- * its id, topic and type), not the published object; a filtered subscriber's
- * replay rebuilds the payload from the bytes. What it holds is what it counts:
- * at most `maxTotalBytes` (64 MiB) in all.
+ * its id, topic and type), not the published object; a replay to a filtered or
+ * in-process subscriber rebuilds the payload from the bytes, so it gets
+ * `deserialize(serialize(data))` (as across a bridge), not the object itself.
+ * What it holds is what it counts: at most `maxTotalBytes` (64 MiB) in all.
  *
  * @example
  * ```ts
