@@ -20,6 +20,18 @@ export interface BodyRefusal {
   error: string;
 }
 
+/**
+ * The limits of `options` with their defaults (64 KiB, 10 s, depth 32).
+ * @throws {RangeError} When one is not a positive integer.
+ */
+export function bodyLimits(options: Partial<BodyLimits>): BodyLimits {
+  return {
+    maxBytes: positive("maxBytes", options.maxBytes ?? 64 * 1024),
+    readTimeout: positive("readTimeout", options.readTimeout ?? 10_000),
+    maxDepth: positive("maxDepth", options.maxDepth ?? 32),
+  };
+}
+
 const JSON_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -178,4 +190,11 @@ function nestedDeeperThan(text: string, max: number): boolean {
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return false;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
+  }
+  return value;
 }

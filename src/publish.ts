@@ -9,7 +9,7 @@
 import { EventFieldError, HubError, type HubErrorType } from "./errors.ts";
 import type { Hub } from "./hub.ts";
 import { mergeHeaders } from "./response.ts";
-import { discard, fieldReader, readJsonBody } from "./_body.ts";
+import { bodyLimits, discard, fieldReader, readJsonBody } from "./_body.ts";
 
 /** What the endpoint publishes: a topic, the payload, and an optional event type. */
 export interface PublishInput<T> {
@@ -98,7 +98,6 @@ export interface PublishHandlerOptions<T> {
   onError?: (error: unknown, request: Request) => void;
 }
 
-const DEFAULT_MAX_BYTES = 64 * 1024;
 // What each refusal of the hub answers. A full record: a new `HubErrorType` cannot be added
 // without deciding its status here. A 4xx quotes the error; a 5xx (but "closed") goes to `onError`.
 const HUB_ERROR_STATUS: Record<HubErrorType, number> = {
@@ -199,9 +198,7 @@ export function publishHandler<T>(
   hub: PublishTarget<T>,
   options: PublishHandlerOptions<T> = {},
 ): PublishHandler {
-  const maxBytes = positive("maxBytes", options.maxBytes ?? DEFAULT_MAX_BYTES);
-  const readTimeout = positive("readTimeout", options.readTimeout ?? 10_000);
-  const maxDepth = positive("maxDepth", options.maxDepth ?? 32);
+  const limits = bodyLimits(options);
   const extract = options.validate ?? (fieldReader(options) as unknown as PublishValidator<T>);
   const reply = (status: number, body: unknown, headers?: HeadersInit): Response => {
     const all = new Headers(options.headers);
@@ -228,7 +225,7 @@ export function publishHandler<T>(
         return verdict;
       }
     }
-    const body = await readJsonBody(request, { maxBytes, readTimeout, maxDepth });
+    const body = await readJsonBody(request, limits);
     if (!("json" in body)) return reply(body.status, { error: body.error });
     let input: PublishInput<T> | string | Response;
     try {
@@ -252,11 +249,4 @@ export function publishHandler<T>(
       return reply(status, { error: closed ? "the hub is closed" : "the event could not be published" });
     }
   };
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }
