@@ -103,17 +103,15 @@ function send<T>(
   let sent = 0;
   for (const entry of entries) {
     seen.add(entry.id); // filtered out or not, the replay had it
-    const message = subscriber.filter !== undefined || !subscriber.wantsBytes
-      ? context.messageOf(entry)
-      : undefined;
-    if (subscriber.filter !== undefined) {
-      try {
-        // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
-        if (message === undefined || !subscriber.filter(message)) continue;
-      } catch (error) {
-        context.failed(subscriber, error);
-        return;
-      }
+    let message: HubMessage<T> | undefined;
+    try {
+      // The payload may be rebuilt here (the hub's `deserialize`), which can throw like a filter.
+      if (subscriber.filter !== undefined || !subscriber.wantsBytes) message = context.messageOf(entry);
+      // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
+      if (subscriber.filter !== undefined && (message === undefined || !subscriber.filter(message))) continue;
+    } catch (error) {
+      context.failed(subscriber, error);
+      return;
     }
     subscriber.replayed(entry.bytes, message);
     sent++;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Hub, MemoryHistory } from "../mod.ts";
 import type { HistoryEntry } from "../mod.ts";
 import { describeGrowth, memory, retainedBytes } from "./helpers/memory.ts";
-import { serve } from "./helpers/server.ts";
+import { serve, until } from "./helpers/server.ts";
 import { SseClient } from "./helpers/client.ts";
 
 const MiB = 2 ** 20;
@@ -162,6 +162,38 @@ describe("MemoryHistory", () => {
         [undefined, "drop"],
       ]);
       await client.close();
+    } finally {
+      hub.close();
+      await server.close();
+    }
+  });
+
+  it("Hub.response fails only the resuming filtered client whose replayed payload cannot be deserialized", async () => {
+    // A `deserialize` that refuses what it is given: the payload of a replayed event cannot be
+    // rebuilt, which must close that one subscriber (as a throwing filter does), not reject.
+    const hub = new Hub<{ n: number }>({
+      keepAlive: false,
+      deserialize: (text) => {
+        if (text.includes("13")) throw new SyntaxError("unlucky");
+        return JSON.parse(text);
+      },
+    });
+    const server = serve((request) => hub.response(request, { topics: "t", filter: () => true }));
+    try {
+      const before = hub.publish("t", { n: 1 }).id;
+      hub.publish("t", { n: 13 });
+      const failed = await fetch(server.url, { headers: { "last-event-id": before } })
+        .then((response) =>
+          response.status === 200 ? response.text().then(() => "ended", () => "errored") : "refused"
+        )
+        .catch(() => "errored"); // Bun resets a connection whose stream fails before the head
+      assert.notEqual(failed, "refused");
+      assert.equal(hub.size, 0);
+      const fresh = await SseClient.connect(server.url);
+      await until(() => hub.size === 1, "a fresh subscriber");
+      hub.publish("t", { n: 2 });
+      assert.equal((await fresh.next()).data, '{"n":2}');
+      await fresh.close();
     } finally {
       hub.close();
       await server.close();

@@ -5,12 +5,16 @@ import { serve } from "./helpers/server.ts";
 import { rawResponseHead } from "./helpers/raw.ts";
 
 const cookies = [["set-cookie", "session=abc; HttpOnly"], ["set-cookie", "theme=dark"]] as [string, string][];
-const setCookieLines = (head: string[]) => head.filter((line) => /^set-cookie:/i.test(line)).map((line) => line.slice(12));
+const setCookieLines = (head: string[]) =>
+  head.filter((line) => /^set-cookie:/i.test(line)).map((line) => line.slice(12));
 
 describe("sseHeaders", () => {
   it("sseHeaders keeps every Set-Cookie it is given", () => {
     assert.deepEqual(sseHeaders(cookies).getSetCookie(), ["session=abc; HttpOnly", "theme=dark"]);
-    assert.deepEqual(sseHeaders(new Headers(cookies)).getSetCookie(), ["session=abc; HttpOnly", "theme=dark"]);
+    assert.deepEqual(sseHeaders(new Headers(cookies)).getSetCookie(), [
+      "session=abc; HttpOnly",
+      "theme=dark",
+    ]);
   });
 
   it("sseHeaders lets extra headers override its own, and keeps them single", () => {
