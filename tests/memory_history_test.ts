@@ -89,6 +89,22 @@ describe("MemoryHistory", () => {
     assert.equal(history.since(["a"], "1").complete, true);
   });
 
+  it("MemoryHistory vouches for a kept topic after forgetting another, and not for a forgotten one that returns", () => {
+    const history = new MemoryHistory({ maxTopics: 2 });
+    history.append(entry(1, "a"));
+    history.append(entry(2, "b"));
+    history.append(entry(3, "a"));
+    history.append(entry(4, "c")); // forgets "b", whose newest event was 2
+    // "a" lost nothing: a client of "a" at id 1 is replayed exactly, with no needless reset.
+    assert.deepEqual(ids(history.since(["a"], "1").entries), [3]);
+    assert.equal(history.since(["a"], "1").complete, true);
+    assert.equal(history.since(["a", "b"], "1").complete, false);
+    history.append(entry(5, "b")); // "b" returns (forgetting "a"): its event 2 is still lost
+    assert.deepEqual(ids(history.since(["b"], "1").entries), [5]);
+    assert.equal(history.since(["b"], "1").complete, false);
+    assert.equal(history.since(["b"], "2").complete, true);
+  });
+
   it("MemoryHistory keeps the newest event even when it alone passes maxTotalBytes", () => {
     const history = new MemoryHistory({ maxTotalBytes: 2048 });
     history.append(entry(1, "a", 10));
