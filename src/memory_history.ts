@@ -43,12 +43,20 @@ interface Kept {
   json: boolean | undefined;
 }
 
+// A topic's ring and its place in the recency list.
+interface Topic {
+  readonly name: string;
+  readonly ring: Ring<Kept>;
+  older: Topic | undefined;
+  newer: Topic | undefined;
+}
+
 const NUMERIC_ID = /^\d{1,16}$/;
 // What one event costs beyond its encoded bytes (the kept object, its id string, the
 // Uint8Array and its buffer's bookkeeping, the ring's slots) and what one topic costs beyond
 // its events (map entry, name, ring): heap plus external memory after a full GC, per
 // event/topic, measured on Deno 2.9 and Bun 1.4 (tests/memory_history_test.ts), rounded up.
-// Measured: 333 bytes an event on Deno 2.9, 248 on Bun 1.4; about 740 a topic on both.
+// Measured: 333 bytes an event on Deno 2.9, 248 on Bun 1.4; 740 and 900 bytes a topic.
 const ENTRY_OVERHEAD = 384;
 const TOPIC_OVERHEAD = 1024;
 
@@ -79,10 +87,12 @@ export class MemoryHistory implements HistoryStore {
   readonly #maxBytes: number;
   readonly #maxTopics: number;
   readonly #maxTotalBytes: number;
-  // Iteration order is publish recency: a topic moves to the back on every publish, so the
-  // first one is the one published to least recently (what the bounds forget first).
-  readonly #rings = new Map<string, Ring<Kept>>();
-  #newestTopic: string | undefined;
+  readonly #topics = new Map<string, Topic>();
+  // The topics in publish recency, a doubly linked list: a publish moves its topic to the
+  // newest end in O(1), and the bounds forget from the oldest end. (Re-inserting into the Map
+  // instead leaves holes its iterator must skip: O(topics) to find the oldest.)
+  #oldest: Topic | undefined;
+  #newest: Topic | undefined;
   #totalBytes = 0;
   #firstSeq = 0;
   #lastSeq = 0;
@@ -150,12 +160,12 @@ export class MemoryHistory implements HistoryStore {
     while (ring.length > this.#maxEvents || (ring.bytes > this.#maxBytes && ring.length > 1)) {
       this.#totalBytes -= ring.shift() + ENTRY_OVERHEAD;
     }
-    if (this.#rings.size > this.#maxTopics) this.#forget(this.#leastRecent()[0]);
+    if (this.#topics.size > this.#maxTopics) this.#forget(this.#oldest!);
     while (this.#totalBytes > this.#maxTotalBytes) {
-      const [oldest, oldestRing] = this.#leastRecent();
-      if (oldestRing === ring && ring.length === 1) break; // the newest event stays, whatever its size
-      if (oldestRing.length === 1) this.#forget(oldest);
-      else this.#totalBytes -= oldestRing.shift() + ENTRY_OVERHEAD;
+      const oldest = this.#oldest!;
+      if (oldest.ring === ring && ring.length === 1) break; // the newest event stays, whatever its size
+      if (oldest.ring.length === 1) this.#forget(oldest);
+      else this.#totalBytes -= oldest.ring.shift() + ENTRY_OVERHEAD;
     }
   }
 
@@ -178,7 +188,7 @@ export class MemoryHistory implements HistoryStore {
     let complete = true;
     for (const topic of topics) {
       // A topic without a ring may have been forgotten; one with a ring knows what it lost.
-      const lostUpTo = this.#rings.get(topic)?.evictedUpTo ?? this.#forgottenUpTo;
+      const lostUpTo = this.#topics.get(topic)?.ring.evictedUpTo ?? this.#forgottenUpTo;
       if (lostUpTo > after) complete = false;
     }
     return { entries: this.#collect(topics, after), complete, ...base };
@@ -186,36 +196,45 @@ export class MemoryHistory implements HistoryStore {
 
   #collect(topics: readonly string[], after: number): HistoryEntry[] {
     const found: Sequenced<Kept>[] = [];
-    for (const topic of new Set(topics)) this.#rings.get(topic)?.collectAfter(after, found);
+    for (const topic of new Set(topics)) this.#topics.get(topic)?.ring.collectAfter(after, found);
     if (topics.length > 1) found.sort((a, b) => a.seq - b.seq);
     return found.map(({ item }) => item);
   }
 
-  // The topic's ring, moved to the back of the recency order (created when new).
-  #touch(topic: string): Ring<Kept> {
-    let ring = this.#rings.get(topic);
-    if (ring === undefined) {
-      this.#rings.set(topic, ring = new Ring());
-      ring.evictedUpTo = this.#forgottenUpTo; // it may have had events before it was forgotten
-      this.#totalBytes += TOPIC_OVERHEAD + topic.length;
-    } else if (topic !== this.#newestTopic) {
-      this.#rings.delete(topic);
-      this.#rings.set(topic, ring);
+  // The topic's ring, its topic moved to the newest end of the recency list (created when new).
+  #touch(name: string): Ring<Kept> {
+    let topic = this.#topics.get(name);
+    if (topic === undefined) {
+      topic = { name, ring: new Ring(), older: undefined, newer: undefined };
+      topic.ring.evictedUpTo = this.#forgottenUpTo; // it may have had events before it was forgotten
+      this.#topics.set(name, topic);
+      this.#totalBytes += TOPIC_OVERHEAD + name.length;
+    } else if (topic === this.#newest) {
+      return topic.ring;
+    } else {
+      this.#unlink(topic);
     }
-    this.#newestTopic = topic;
-    return ring;
+    topic.older = this.#newest;
+    if (this.#newest === undefined) this.#oldest = topic;
+    else this.#newest.newer = topic;
+    this.#newest = topic;
+    return topic.ring;
   }
 
-  #leastRecent(): [string, Ring<Kept>] {
-    return this.#rings.entries().next().value!;
+  #unlink(topic: Topic): void {
+    if (topic.older === undefined) this.#oldest = topic.newer;
+    else topic.older.newer = topic.newer;
+    if (topic.newer === undefined) this.#newest = topic.older;
+    else topic.newer.older = topic.older;
+    topic.older = topic.newer = undefined;
   }
 
   // Drops a whole topic; an id older than its newest event can no longer be vouched for.
-  #forget(topic: string): void {
-    const ring = this.#rings.get(topic)!;
-    this.#rings.delete(topic);
-    if (this.#newestTopic === topic) this.#newestTopic = undefined;
-    this.#totalBytes -= ring.bytes + ring.length * ENTRY_OVERHEAD + TOPIC_OVERHEAD + topic.length;
+  #forget(topic: Topic): void {
+    const { name, ring } = topic;
+    this.#topics.delete(name);
+    this.#unlink(topic);
+    this.#totalBytes -= ring.bytes + ring.length * ENTRY_OVERHEAD + TOPIC_OVERHEAD + name.length;
     if (ring.newestSeq > this.#forgottenUpTo) this.#forgottenUpTo = ring.newestSeq;
   }
 }
