@@ -1,0 +1,307 @@
+/**
+ * The reconnecting event-stream client: `fetch`, the spec-exact decoder, resume by last
+ * event id, and a retry policy the application can steer.
+ *
+ * @module
+ */
+import { EventDecoderStream } from "../decode.ts";
+import type { DecodedEvent } from "../decode.ts";
+import { ClientError } from "./errors.ts";
+import { parseRetryAfter, retryDelay } from "./retry.ts";
+import { isHidden, watchVisibility } from "./_visibility.ts";
+import type { ClientItem, ConnectionState, ConnectOptions, Issue, Listener, TextEvents } from "./types.ts";
+
+const noop = () => {};
+const location = (globalThis as { location?: { href: string } }).location;
+
+/**
+ * One logical event stream over any number of HTTP connections. Iterate it (one consumer),
+ * or listen with {@linkcode Connection.on}; {@linkcode Connection.close} ends it. Made by `connect`.
+ *
+ * @typeParam E The event map: event name → data type.
+ */
+export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> {
+  /** Settles (never rejects) when the connection is closed; then `error` says why, if it failed. */
+  readonly closed: Promise<void>;
+  readonly #url: string | URL;
+  readonly #options: ConnectOptions<E>;
+  readonly #stop = new AbortController();
+  readonly #listeners = new Map<string, Set<(...args: any[]) => void>>();
+  #attempt: AbortController | undefined;
+  #state: ConnectionState = "connecting";
+  #reconnects = 0;
+  #lastEventId: string;
+  #retry: number | undefined;
+  #error: unknown;
+  #queue: ClientItem<E>[] | undefined = [];
+  #iterated = false;
+  #wake: (() => void) | undefined;
+  #shown: (() => void) | undefined;
+
+  /**
+   * Starts connecting at once; prefer `connect(url, options)`.
+   *
+   * @param url The stream's URL (relative URLs resolve against the page in browsers).
+   * @param options Headers, method, body, resume, parsing and the retry policy.
+   */
+  constructor(url: string | URL, options: ConnectOptions<E> = {}) {
+    this.#url = url;
+    this.#options = options;
+    this.#lastEventId = options.lastEventId ?? "";
+    const signal = options.signal;
+    if (signal?.aborted) this.close();
+    else signal?.addEventListener("abort", () => this.close(), { once: true });
+    this.closed = this.#run();
+  }
+
+  /** `"connecting"` (also while waiting to retry, or paused), `"open"`, or `"closed"` for good. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** How many attempts were made after the first one. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** The last event id seen: sent on every reconnect. */
+  get lastEventId(): string {
+    return this.#lastEventId;
+  }
+
+  /** Why the connection stopped: a `ClientError`, or what a listener or hook threw; `undefined` if it did not fail. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /**
+   * Calls `listener` for every event of that name: `(data, item)` for an application event,
+   * `(item)` for `"sse-hub:reset"` and `"sse-hub:invalid"`. A connection with a listener keeps no
+   * queue for iteration unless iteration started first. A listener that throws closes the connection.
+   *
+   * @param name The event name.
+   * @param listener The function to call.
+   * @returns A function that removes the listener.
+   */
+  on<K extends (keyof E & string) | "sse-hub:reset" | "sse-hub:invalid">(
+    name: K,
+    listener: Listener<E, K>,
+  ): () => void {
+    if (!this.#iterated) this.#queue = undefined;
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, set = new Set());
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Closes the connection for good: aborts the request in flight and any wait. Idempotent. */
+  close(): void {
+    this.#stop.abort();
+    this.#attempt?.abort();
+    this.#shown?.();
+  }
+
+  /**
+   * Yields every item in order; ends when the connection closes, throws its `error` if it failed.
+   * Leaving the loop early closes the connection.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ClientItem<E>, void, undefined> {
+    this.#iterated = true;
+    const queue = this.#queue ??= [];
+    try {
+      for (;;) {
+        if (queue.length > 0) yield queue.shift()!;
+        else if (this.#state === "closed") {
+          if (this.#error !== undefined) throw this.#error;
+          return;
+        } else await new Promise<void>((resolve) => this.#wake = resolve);
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { pauseWhenHidden, onFailure, backoff } = this.#options;
+    const stopped = this.#stop.signal;
+    const unwatch = pauseWhenHidden
+      ? watchVisibility((hidden) => hidden ? this.#attempt?.abort() : this.#shown?.())
+      : noop;
+    let failures = 0;
+    try {
+      for (let first = true; !stopped.aborted; first = false) {
+        if (pauseWhenHidden && isHidden()) {
+          this.#setState("connecting");
+          await new Promise<void>((resolve) => this.#shown = resolve);
+          continue;
+        }
+        if (!first) this.#reconnects++;
+        this.#setState("connecting");
+        const attempt = this.#attempt = new AbortController();
+        const error = await this.#connectOnce(attempt.signal, () => failures = 0);
+        if (stopped.aborted) break;
+        if (attempt.signal.aborted) continue; // hidden: not a failure
+        const delay = retryDelay(error, failures, this.#retry, backoff);
+        const decision = (await onFailure?.({ error, attempt: failures, delay })) ?? delay;
+        failures++;
+        if (decision === undefined || decision === "stop") {
+          if (error.status !== 204) this.#error = error;
+          break;
+        }
+        this.#setState("connecting");
+        await sleep(decision, stopped);
+      }
+    } catch (error) {
+      this.#error = error; // the `onFailure` hook threw
+    } finally {
+      unwatch();
+      this.#setState("closed");
+    }
+  }
+
+  async #connectOnce(signal: AbortSignal, healthy: () => void): Promise<ClientError> {
+    let response: Response;
+    try {
+      response = await this.#request(signal);
+    } catch (cause) {
+      return new ClientError("network", `the request failed: ${cause}`, { cause });
+    }
+    const status = response.status;
+    const type = response.headers.get("content-type") ?? "";
+    if (status !== 200 || !/^text\/event-stream\b/i.test(type) || !response.body) {
+      response.body?.cancel().catch(noop);
+      if (status !== 200) {
+        const retryAfter = status === 429 || status === 503
+          ? parseRetryAfter(response.headers.get("retry-after"))
+          : undefined;
+        return new ClientError(
+          "status",
+          `the server answered ${status}`,
+          retryAfter === undefined ? { status } : { status, retryAfter },
+        );
+      }
+      return new ClientError("content-type", `expected text/event-stream, got "${type}"`, { status });
+    }
+    this.#setState("open");
+    // Read with getReader(), not `for await`: Safari's ReadableStream is not async-iterable.
+    const reader = response.body.pipeThrough(
+      new EventDecoderStream({ lastEventId: this.#lastEventId, onRetry: (ms) => this.#retry = ms }),
+    ).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return new ClientError("ended", "the server ended the stream", { status });
+        healthy();
+        await this.#dispatch(value);
+      }
+    } catch (cause) {
+      return new ClientError("network", `the stream broke: ${cause}`, { status, cause });
+    } finally {
+      reader.cancel().catch(noop);
+    }
+  }
+
+  async #request(signal: AbortSignal): Promise<Response> {
+    const options = this.#options;
+    const headers = new Headers(
+      typeof options.headers === "function" ? await options.headers() : options.headers,
+    );
+    headers.set("accept", "text/event-stream");
+    const url = new URL(this.#url, location?.href);
+    const id = this.#lastEventId;
+    if (id !== "") {
+      if (options.lastEventIdIn === "query") url.searchParams.set("lastEventId", id);
+      else headers.set("last-event-id", id);
+    }
+    const init: RequestInit = { method: options.method ?? "GET", headers, signal };
+    if (options.body !== undefined) init.body = options.body as BodyInit;
+    if (options.credentials) init.credentials = options.credentials;
+    const fetchFn = options.fetch ?? fetch; // called unbound: `window.fetch` refuses another `this`
+    return await fetchFn(url.href, init);
+  }
+
+  async #dispatch(decoded: DecodedEvent): Promise<void> {
+    const { event, data, id } = decoded;
+    this.#lastEventId = id;
+    let item: ClientItem<E>;
+    if (event === (this.#options.resetEvent ?? "sse-hub:reset")) {
+      let reason = "unknown";
+      try {
+        reason = String(JSON.parse(data).reason ?? reason);
+      } catch {
+        // Unreadable: still a reset, of unknown reason.
+      }
+      item = { type: "reset", reason, id };
+    } else item = await this.#parse(decoded);
+    try {
+      const name = item.type === "event" ? item.event : `sse-hub:${item.type}`;
+      for (const listener of [...this.#listeners.get(name) ?? []]) {
+        item.type === "event" ? listener(item.data, item) : listener(item);
+      }
+    } catch (error) {
+      this.#error = error;
+      this.close();
+    }
+    this.#queue?.push(item);
+    this.#notify();
+  }
+
+  async #parse({ event, data, id }: DecodedEvent): Promise<ClientItem<E>> {
+    const { parse, schemas } = this.#options;
+    const invalid = (issues: readonly Issue[]): ClientItem<E> => ({
+      type: "invalid",
+      event,
+      data,
+      id,
+      issues,
+    });
+    let value: unknown = data;
+    if (parse === "json") {
+      try {
+        value = JSON.parse(data);
+      } catch (error) {
+        return invalid([{ message: `the data is not JSON: ${error}` }]);
+      }
+    }
+    if (schemas) {
+      const schema = Object.prototype.hasOwnProperty.call(schemas, event)
+        ? schemas[event as keyof E]
+        : undefined;
+      if (!schema) return invalid([{ message: `no schema for the event "${event}"` }]);
+      const result = await schema["~standard"].validate(value);
+      if (result.issues) return invalid(result.issues);
+      value = result.value;
+    }
+    return { type: "event", event, data: value, id } as ClientItem<E>;
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state || this.#state === "closed") return;
+    this.#state = state;
+    this.#notify();
+    try {
+      this.#options.onState?.(state);
+    } catch (error) {
+      this.#error ??= error;
+      this.close();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
+    signal.addEventListener("abort", done);
+  });
+}
