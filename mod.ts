@@ -56,3 +56,5 @@ export type {
 } from "./src/publish.ts";
 export { formatMetrics, metricsResponse } from "./src/metrics.ts";
 export type { MetricsOptions } from "./src/metrics.ts";
+export { typed } from "./src/typed_events.ts";
+export type { EventMap, TypedHub } from "./src/typed_events.ts";

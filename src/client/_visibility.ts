@@ -11,10 +11,7 @@ interface VisibilityDocument {
 }
 
 const page = (globalThis as { document?: Partial<VisibilityDocument> }).document;
-const doc: VisibilityDocument | undefined = typeof page?.visibilityState === "string" &&
-    typeof page.addEventListener === "function"
-  ? page as VisibilityDocument
-  : undefined;
+const doc = page?.visibilityState && page.addEventListener ? page as VisibilityDocument : undefined;
 
 /** Whether the page is hidden now (never outside a browser). */
 export const isHidden = (): boolean => doc?.visibilityState === "hidden";

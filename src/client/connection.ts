@@ -190,12 +190,12 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return new ClientError("ended", "the server ended the stream", { status });
+        if (done) return new ClientError("ended", "the server ended the stream");
         healthy();
         await this.#dispatch(value);
       }
     } catch (cause) {
-      return new ClientError("network", `the stream broke: ${cause}`, { status, cause });
+      return new ClientError("network", `the stream broke: ${cause}`, { cause });
     } finally {
       reader.cancel().catch(noop);
     }
@@ -264,9 +264,7 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
       }
     }
     if (schemas) {
-      const schema = Object.prototype.hasOwnProperty.call(schemas, event)
-        ? schemas[event as keyof E]
-        : undefined;
+      const schema = Object.hasOwn(schemas, event) ? schemas[event as keyof E] : undefined;
       if (!schema) return invalid([{ message: `no schema for the event "${event}"` }]);
       const result = await schema["~standard"].validate(value);
       if (result.issues) return invalid(result.issues);

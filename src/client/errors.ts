@@ -46,7 +46,7 @@ export class ClientError extends Error {
   constructor(
     type: ClientErrorType,
     message: string,
-    options: { status?: number; retryAfter?: number; cause?: unknown } = {},
+    options: { status?: number; retryAfter?: number | undefined; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "ClientError";

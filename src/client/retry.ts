@@ -61,7 +61,7 @@ export function retryDelay(
   } else if (status >= 400 && status < 500) return undefined;
   if (serverRetry !== undefined && attempt === 0) return serverRetry;
   const initial = serverRetry ?? backoff.initial ?? 1000;
-  const cap = Math.min(backoff.max ?? 30_000, initial * 2 ** Math.min(attempt, 30));
+  const cap = Math.min(backoff.max ?? 30_000, initial * 2 ** attempt);
   return Math.floor(random() * cap);
 }
 
