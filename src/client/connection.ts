@@ -94,11 +94,12 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     return () => set.delete(listener);
   }
 
-  /** Closes the connection for good: aborts the request in flight and any wait. Idempotent. */
+  /** Closes the connection for good (`state` is `"closed"` at once): aborts the request in flight and any wait. */
   close(): void {
     this.#stop.abort();
     this.#attempt?.abort();
     this.#shown?.();
+    this.#setState("closed");
   }
 
   /**
