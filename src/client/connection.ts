@@ -7,12 +7,12 @@
 import { EventDecoderStream } from "../decode.ts";
 import type { DecodedEvent } from "../decode.ts";
 import { ClientError } from "./errors.ts";
-import { parseRetryAfter, retryDelay } from "./retry.ts";
+import { retryDelay } from "./retry.ts";
 import { isHidden, watchVisibility } from "./_visibility.ts";
-import type { ClientItem, ConnectionState, ConnectOptions, Issue, Listener, TextEvents } from "./types.ts";
+import { refusal, request, toItem } from "./_exchange.ts";
+import type { ClientItem, ConnectionState, ConnectOptions, Listener, TextEvents } from "./types.ts";
 
 const noop = () => {};
-const location = (globalThis as { location?: { href: string } }).location;
 
 /**
  * One logical event stream over any number of HTTP connections. Iterate it (one consumer),
@@ -35,8 +35,8 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
   #error: unknown;
   #queue: ClientItem<E>[] | undefined = [];
   #iterated = false;
+  #changed: Promise<void> | undefined;
   #wake: (() => void) | undefined;
-  #shown: (() => void) | undefined;
 
   /**
    * Starts connecting at once; prefer `connect(url, options)`.
@@ -98,8 +98,7 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
   close(): void {
     this.#stop.abort();
     this.#attempt?.abort();
-    this.#shown?.();
-    this.#setState("closed");
+    this.#setState("closed"); // wakes every wait
   }
 
   /**
@@ -111,11 +110,14 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     const queue = this.#queue ??= [];
     try {
       for (;;) {
-        if (queue.length > 0) yield queue.shift()!;
-        else if (this.#state === "closed") {
+        if (queue.length > 0) {
+          const item = queue.shift()!;
+          this.#notify(); // the reader may take the next event off the network
+          yield item;
+        } else if (this.#state === "closed") {
           if (this.#error !== undefined) throw this.#error;
           return;
-        } else await new Promise<void>((resolve) => this.#wake = resolve);
+        } else await this.#change();
       }
     } finally {
       this.close();
@@ -126,14 +128,17 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     const { pauseWhenHidden, onFailure, backoff } = this.#options;
     const stopped = this.#stop.signal;
     const unwatch = pauseWhenHidden
-      ? watchVisibility((hidden) => hidden ? this.#attempt?.abort() : this.#shown?.())
+      ? watchVisibility((hidden) => {
+        if (hidden) this.#attempt?.abort();
+        this.#notify();
+      })
       : noop;
     let failures = 0;
     try {
       for (let first = true; !stopped.aborted; first = false) {
         if (pauseWhenHidden && isHidden()) {
           this.#setState("connecting");
-          await new Promise<void>((resolve) => this.#shown = resolve);
+          await this.#change();
           continue;
         }
         if (!first) this.#reconnects++;
@@ -163,29 +168,18 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
   async #connectOnce(signal: AbortSignal, healthy: () => void): Promise<ClientError> {
     let response: Response;
     try {
-      response = await this.#request(signal);
+      response = await request(this.#url, this.#options, this.#lastEventId, signal);
     } catch (cause) {
       return new ClientError("network", `the request failed: ${cause}`, { cause });
     }
-    const status = response.status;
-    const type = response.headers.get("content-type") ?? "";
-    if (status !== 200 || !/^text\/event-stream\b/i.test(type) || !response.body) {
+    const refused = refusal(response);
+    if (refused) {
       response.body?.cancel().catch(noop);
-      if (status !== 200) {
-        const retryAfter = status === 429 || status === 503
-          ? parseRetryAfter(response.headers.get("retry-after"))
-          : undefined;
-        return new ClientError(
-          "status",
-          `the server answered ${status}`,
-          retryAfter === undefined ? { status } : { status, retryAfter },
-        );
-      }
-      return new ClientError("content-type", `expected text/event-stream, got "${type}"`, { status });
+      return refused;
     }
     this.#setState("open");
     // Read with getReader(), not `for await`: Safari's ReadableStream is not async-iterable.
-    const reader = response.body.pipeThrough(
+    const reader = response.body!.pipeThrough(
       new EventDecoderStream({ lastEventId: this.#lastEventId, onRetry: (ms) => this.#retry = ms }),
     ).getReader();
     try {
@@ -194,6 +188,9 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
         if (done) return new ClientError("ended", "the server ended the stream");
         healthy();
         await this.#dispatch(value);
+        // Backpressure: while an item waits for the iterator, read no further, so a slow consumer
+        // leaves events in the socket (and in the server's bounded buffer), not in this queue.
+        while (this.#queue?.length && !signal.aborted) await this.#change();
       }
     } catch (cause) {
       return new ClientError("network", `the stream broke: ${cause}`, { cause });
@@ -202,76 +199,20 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     }
   }
 
-  async #request(signal: AbortSignal): Promise<Response> {
-    const options = this.#options;
-    const headers = new Headers(
-      typeof options.headers === "function" ? await options.headers() : options.headers,
-    );
-    headers.set("accept", "text/event-stream");
-    const url = new URL(this.#url, location?.href);
-    const id = this.#lastEventId;
-    if (id !== "") {
-      if (options.lastEventIdIn === "query") url.searchParams.set("lastEventId", id);
-      else headers.set("last-event-id", id);
-    }
-    const init: RequestInit = { method: options.method ?? "GET", headers, signal };
-    if (options.body !== undefined) init.body = options.body as BodyInit;
-    if (options.credentials) init.credentials = options.credentials;
-    const fetchFn = options.fetch ?? fetch; // called unbound: `window.fetch` refuses another `this`
-    return await fetchFn(url.href, init);
-  }
-
   async #dispatch(decoded: DecodedEvent): Promise<void> {
-    const { event, data, id } = decoded;
-    this.#lastEventId = id;
-    let item: ClientItem<E>;
-    if (event === (this.#options.resetEvent ?? "sse-hub:reset")) {
-      let reason = "unknown";
-      try {
-        reason = String(JSON.parse(data).reason ?? reason);
-      } catch {
-        // Unreadable: still a reset, of unknown reason.
-      }
-      item = { type: "reset", reason, id };
-    } else item = await this.#parse(decoded);
+    this.#lastEventId = decoded.id;
+    const item = await toItem<E>(decoded, this.#options);
     try {
       const name = item.type === "event" ? item.event : `sse-hub:${item.type}`;
-      for (const listener of [...this.#listeners.get(name) ?? []]) {
-        item.type === "event" ? listener(item.data, item) : listener(item);
-      }
+      this.#listeners.get(name)?.forEach((listener) =>
+        item.type === "event" ? listener(item.data, item) : listener(item)
+      );
     } catch (error) {
       this.#error = error;
       this.close();
     }
     this.#queue?.push(item);
     this.#notify();
-  }
-
-  async #parse({ event, data, id }: DecodedEvent): Promise<ClientItem<E>> {
-    const { parse, schemas } = this.#options;
-    const invalid = (issues: readonly Issue[]): ClientItem<E> => ({
-      type: "invalid",
-      event,
-      data,
-      id,
-      issues,
-    });
-    let value: unknown = data;
-    if (parse === "json") {
-      try {
-        value = JSON.parse(data);
-      } catch (error) {
-        return invalid([{ message: `the data is not JSON: ${error}` }]);
-      }
-    }
-    if (schemas) {
-      const schema = Object.hasOwn(schemas, event) ? schemas[event as keyof E] : undefined;
-      if (!schema) return invalid([{ message: `no schema for the event "${event}"` }]);
-      const result = await schema["~standard"].validate(value);
-      if (result.issues) return invalid(result.issues);
-      value = result.value;
-    }
-    return { type: "event", event, data: value, id } as ClientItem<E>;
   }
 
   #setState(state: ConnectionState): void {
@@ -286,9 +227,15 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     }
   }
 
+  // One wake-up for every wait (the iterator for items, the reader for the iterator, a paused
+  // connection for the page): each waits in a loop that checks its own condition again.
+  #change(): Promise<void> {
+    return this.#changed ??= new Promise((resolve) => this.#wake = resolve);
+  }
+
   #notify(): void {
     const wake = this.#wake;
-    this.#wake = undefined;
+    this.#changed = this.#wake = undefined;
     wake?.();
   }
 }

@@ -9,14 +9,14 @@ import { CLIENT_JS } from "../../examples/demo/client_js.ts";
 import { buildClientBundle } from "../helpers/client_bundle.ts";
 
 describe("client bundle", () => {
-  it("client.ts bundles without server code, under 3.2 KB min+gzip, and the demo serves the current build", () => {
+  it("client.ts bundles without server code, under 3.3 KB min+gzip, and the demo serves the current build", () => {
     const dir = mkdtempSync(join(tmpdir(), "sse-hub-client-bundle-"));
     const { report, code } = buildClientBundle(dir);
     rmSync(dir, { recursive: true, force: true });
     const [, min, gzip] = /(\d+) bytes min, (\d+) bytes min\+gzip/.exec(report)!.map(Number);
     console.log(report);
     assert.ok(
-      gzip! < 3200,
+      gzip! < 3300,
       `${gzip} bytes min+gzip (docs/client.md reports the number; update it with the code)`,
     );
     assert.ok(min! < 8000, `${min} bytes min`);

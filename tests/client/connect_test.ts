@@ -292,3 +292,49 @@ describe("connect", () => {
     }
   });
 });
+
+describe("connect backpressure", () => {
+  it("Connection reads no further ahead of a slow iterator than the socket holds", async () => {
+    const chunk = new TextEncoder().encode(`data: ${"x".repeat(64 * 1024)}\n\n`);
+    const total = 1000; // 64 MiB: a client that read ahead of its iterator would take it all
+    let pulled = 0;
+    const server = serve(() =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (pulled++ === total) controller.close();
+            else controller.enqueue(chunk);
+          },
+        }, { highWaterMark: 0 }),
+        { headers: SSE },
+      )
+    );
+    const connection = connect(server.url);
+    const iterator = connection[Symbol.asyncIterator]();
+    try {
+      assert.equal((await iterator.next()).done, false);
+      // Wait until the server stops being pulled (deadline-guarded): the socket buffers are full.
+      let seen = -1;
+      await withDeadline(
+        (async () => {
+          while (seen !== pulled) {
+            seen = pulled;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          }
+        })(),
+        20_000,
+        "the server to stop being pulled",
+      );
+      assert.ok(
+        pulled < total / 2,
+        `the server was pulled ${pulled} times of ${total} while the iterator took 1 item`,
+      );
+      let received = 1;
+      while (!(await iterator.next()).done && ++received < total);
+      assert.equal(received, total);
+    } finally {
+      await iterator.return?.();
+      await server.close();
+    }
+  });
+});
