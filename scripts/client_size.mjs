@@ -23,7 +23,11 @@ try {
   const gzipped = gzipSync(code, { level: 9 }).length;
   const out = process.argv.indexOf("--out");
   if (out !== -1) writeFileSync(process.argv[out + 1], code);
-  if (process.argv.includes("--demo")) writeFileSync(join(root, "examples/demo/client_js.ts"), demoModule(code));
+  if (process.argv.includes("--demo")) {
+    const demo = join(root, "examples/demo/client_js.ts");
+    writeFileSync(demo, demoModule(code));
+    execFileSync(join(root, "node_modules/.bin/deno"), ["fmt", "--quiet", demo]); // as `deno fmt --check` wants it
+  }
   console.log(`client.ts: ${code.length} bytes min, ${gzipped} bytes min+gzip`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

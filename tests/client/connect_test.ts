@@ -64,7 +64,7 @@ describe("connect", () => {
     );
     let tokens = 0;
     const connection = connect(server.url, {
-      headers: async () => ({ authorization: `Bearer t${tokens++}` }),
+      headers: () => Promise.resolve({ authorization: `Bearer t${tokens++}` }), // an async function
     });
     const recording = record(connection);
     try {
