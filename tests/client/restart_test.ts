@@ -17,6 +17,20 @@ async function kill(demo: DemoProcess): Promise<void> {
   await withDeadline(exited, 10_000, "the demo to die");
 }
 
+// The same port again. A port freed a moment ago can be taken for a while by an outgoing
+// connection's ephemeral source port (the client's own reconnect attempts use them), so a
+// restart that cannot listen yet is tried again (bounded).
+async function restartOn(port: string, redisUrl: string): Promise<DemoProcess> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startDemo({ REDIS_URL: redisUrl, TICK_MS: "0", PORT: port });
+    } catch (error) {
+      if (attempt === 5) throw error;
+      await delay(200);
+    }
+  }
+}
+
 describe(`client through a server restart (${runtime})`, () => {
   it("connect resumes on the restarted server with nothing lost, repeated or reordered, and no reset", async () => {
     const redis = await startRedis();
@@ -46,7 +60,7 @@ describe(`client through a server restart (${runtime})`, () => {
       await kill(followed);
       await until(() => connection.state === "connecting", "the client to notice");
       await delay(300); // published meanwhile: only the history can bring these back
-      followed = await startDemo({ REDIS_URL: redis.url, TICK_MS: "0", PORT: port });
+      followed = await restartOn(port, redis.url);
       await until(() => connection.state === "open", "the client back on the restarted server", 20_000);
       const afterRestart = recording.items.length;
       await until(() => recording.items.length >= afterRestart + 20, "events after the restart", 15_000);
