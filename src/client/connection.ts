@@ -9,6 +9,7 @@ import type { DecodedEvent } from "../decode.ts";
 import { ClientError } from "./errors.ts";
 import { retryDelay } from "./retry.ts";
 import { isHidden, watchVisibility } from "./_visibility.ts";
+import { sleep } from "./_sleep.ts";
 import { refusal, request, toItem } from "./_exchange.ts";
 import type { ClientItem, ConnectionState, ConnectOptions, Listener, TextEvents } from "./types.ts";
 
@@ -19,6 +20,25 @@ const noop = () => {};
  * or listen with {@linkcode Connection.on}; {@linkcode Connection.close} ends it. Made by `connect`.
  *
  * @typeParam E The event map: event name → data type.
+ *
+ * @example State, listeners and the end of a stream
+ * ```ts
+ * import { connect } from "@sse-hub/sse-hub/client";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => Promise.resolve(new Response("id: 1\nevent: greeting\ndata: hi\n\n", { headers: { "content-type": "text/event-stream" } }));
+ * const states: string[] = [];
+ * const connection = connect("http://example.test/", { fetch, onState: (state) => states.push(state) });
+ * connection.on("greeting", (data, item) => {
+ *   assert.equal(data, "hi");
+ *   assert.equal(item.id, "1");
+ *   connection.close();
+ * });
+ * await connection.closed;
+ * assert.deepEqual(states, ["open", "closed"]);
+ * assert.equal(connection.lastEventId, "1");
+ * assert.equal(connection.error, undefined);
+ * ```
  */
 export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> {
   /** Settles (never rejects) when the connection is closed; then `error` says why, if it failed. */
@@ -238,16 +258,4 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     this.#changed = this.#wake = undefined;
     wake?.();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
-    signal.addEventListener("abort", done);
-  });
 }

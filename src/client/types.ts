@@ -59,7 +59,25 @@ export interface InvalidItem {
   issues: readonly Issue[];
 }
 
-/** What a connection yields: application events, resets, and (with `parse: "json"`) invalid events. */
+/**
+ * What a connection yields: application events, resets, and (with `parse: "json"`) invalid events.
+ * Narrow by `type`, then by `event`.
+ *
+ * @example
+ * ```ts
+ * import type { ClientItem } from "@sse-hub/sse-hub/client";
+ * import assert from "node:assert/strict";
+ *
+ * type Events = { created: { id: string }; deleted: { id: string; reason: string } };
+ * function describe(item: ClientItem<Events>): string {
+ *   if (item.type === "reset") return `reload (${item.reason})`;
+ *   if (item.type === "invalid") return `invalid ${item.event}`;
+ *   return item.event === "deleted" ? `deleted ${item.data.id}: ${item.data.reason}` : `created ${item.data.id}`;
+ * }
+ * assert.equal(describe({ type: "reset", reason: "history-exceeded", id: "9" }), "reload (history-exceeded)");
+ * assert.equal(describe({ type: "event", event: "deleted", data: { id: "a", reason: "gone" }, id: "" }), "deleted a: gone");
+ * ```
+ */
 export type ClientItem<E> = EventItem<E> | ResetItem | InvalidItem;
 
 /**

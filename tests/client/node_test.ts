@@ -12,7 +12,7 @@ import { startDemo } from "../helpers/demo_process.ts";
 import { runtime, withDeadline } from "../helpers/server.ts";
 
 // Runs in Node: a private stream with a fresh ticket per connect, a server drop in the middle,
-// a POST stream, and a stream with no ticket (401). Prints one JSON line.
+// a POST stream, a stream with no ticket (401), a 204, and a 503 with Retry-After. Prints one JSON line.
 const SCRIPT = `
 const { connect, ClientError } = await import(process.argv[2]);
 const base = process.argv[3];
@@ -48,6 +48,14 @@ await post("/publish", { topic: "node", msg: "three" });
 await until(() => postedItems.length === 1 && items.length === 3, "three");
 const refused = connect(base + "/private/events/node");
 await refused.closed;
+await post("/debug/refuse", { status: 204 });
+const noContent = connect(base + "/events/node");
+await noContent.closed;
+await post("/debug/refuse", { status: 503, retryAfter: 1 });
+const delays = [];
+const busy = connect(base + "/events/node", { onFailure: ({ delay }) => void delays.push(delay) });
+await until(() => busy.state === "open", "the stream after the 503");
+busy.close();
 connection.close();
 posted.close();
 await iterated;
@@ -60,11 +68,13 @@ console.log(JSON.stringify({
   reconnects: connection.reconnects,
   refused: refused.error instanceof ClientError ? refused.error.status : String(refused.error),
   state: connection.state,
+  noContent: [noContent.state, noContent.error === undefined, noContent.reconnects],
+  delays,
 }));
 `;
 
 describe(`client on Node 20 against the demo (${runtime})`, () => {
-  it("connect (bundled) runs on Node: refreshed tickets, resume after a drop, POST, 401 stops", async () => {
+  it("connect (bundled) runs on Node: refreshed tickets, resume after a drop, POST, 401 and 204 stop, 503 waits", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sse-hub-client-node-"));
     const demo = await startDemo({ TICK_MS: "0", DEMO_DEBUG: "1" });
     try {
@@ -91,6 +101,8 @@ describe(`client on Node 20 against the demo (${runtime})`, () => {
       assert.equal(result.reconnects, 1);
       assert.equal(result.refused, 401);
       assert.equal(result.state, "closed");
+      assert.deepEqual(result.noContent, ["closed", true, 0]);
+      assert.deepEqual(result.delays, [1000]);
     } finally {
       await demo.stop();
       rmSync(dir, { recursive: true, force: true });
