@@ -6,7 +6,7 @@
 import type { DecodedEvent } from "../decode.ts";
 import { ClientError } from "./errors.ts";
 import { parseRetryAfter } from "./retry.ts";
-import type { ClientItem, ConnectOptions, Issue } from "./types.ts";
+import type { ClientItem, ConnectOptions, Issue, StandardResult } from "./types.ts";
 
 const location = (globalThis as { location?: { href: string } }).location;
 
@@ -83,7 +83,12 @@ export async function toItem<E>(
     // Own properties only: an event named "toString" must not find Object.prototype.toString.
     const schema = Object.hasOwn(schemas, event) ? schemas[event as keyof E] : undefined;
     if (!schema) return invalid([{ message: `no schema for the event "${event}"` }]);
-    const result = await schema["~standard"].validate(value);
+    let result: StandardResult<unknown>;
+    try {
+      result = await schema["~standard"].validate(value);
+    } catch (error) {
+      return invalid([{ message: `the validator threw: ${error}` }]); // not a broken stream: no reconnect loop
+    }
     if (result.issues) return invalid(result.issues);
     value = result.value;
   }

@@ -34,8 +34,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null;
 const isOrder = (value: unknown): value is Order =>
   isRecord(value) && typeof value.id === "string" && typeof value.total === "number";
-const isDeleted = (value: unknown): value is { id: string } =>
-  isRecord(value) && typeof value.id === "string";
+const isDeleted = (value: unknown): value is { id: string } => {
+  if (isRecord(value) && value.id === "throw") throw new Error("validator bug");
+  return isRecord(value) && typeof value.id === "string";
+};
 
 describe("typed events", () => {
   it("typed returns the same hub, and its publish refuses unknown names and wrong payloads at compile time", () => {
@@ -93,6 +95,8 @@ describe("typed events", () => {
       'event: updated\ndata: {"id":"c"}\n\n', // no schema for it
       'event: deleted\ndata: {"id":"d"}\n\n',
       'event: toString\ndata: {"id":"e"}\n\n', // not an own property of `schemas`
+      'event: deleted\ndata: {"id":"throw"}\n\n', // its validator throws
+      'event: created\ndata: {"id":"f","total":1}\n\n',
     ].join("");
     const server = serve(() => new Response(body, { headers: { "content-type": "text/event-stream" } }));
     const connection = connect<Events>(server.url, {
@@ -100,9 +104,9 @@ describe("typed events", () => {
       schemas: { created: schema(isOrder), deleted: schema(isDeleted, true) },
     });
     try {
-      const items = await record(connection).count(6);
+      const items = await record(connection).count(8);
       assert.deepEqual(
-        items.slice(0, 6).map((item) => [item.type, item.type === "reset" ? "" : item.event]),
+        items.slice(0, 8).map((item) => [item.type, item.type === "reset" ? "" : item.event]),
         [
           ["event", "created"],
           ["invalid", "created"],
@@ -110,8 +114,12 @@ describe("typed events", () => {
           ["invalid", "updated"],
           ["event", "deleted"],
           ["invalid", "toString"],
+          ["invalid", "deleted"],
+          ["event", "created"],
         ],
       );
+      assert.match((items[6] as InvalidItem).issues[0]!.message, /the validator threw: Error: validator bug/);
+      assert.equal(connection.reconnects, 0, "a throwing validator is not a broken stream");
       assert.deepEqual(items[0], { type: "event", event: "created", data: { id: "a", total: 3 }, id: "" });
       assert.deepEqual(items[1], {
         type: "invalid",
