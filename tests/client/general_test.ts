@@ -7,9 +7,9 @@ import { streamSSE } from "hono/streaming";
 import { connect } from "../../client.ts";
 import type { ClientItem } from "../../client.ts";
 import { record } from "../helpers/connection.ts";
+import { SSE } from "../helpers/recording_server.ts";
 import { serve } from "../helpers/server.ts";
 
-const SSE = { "content-type": "text/event-stream" };
 type Item = ClientItem<Record<string, string>>;
 
 describe("client against other servers", () => {
