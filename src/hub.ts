@@ -105,16 +105,7 @@ export class Hub<T = unknown> {
    * @throws {EventFieldError} When the event cannot be encoded (nothing is sent or recorded).
    */
   publish(topic: string, data: T, options?: { event?: string }): PublishResult {
-    this.#assertCanPublish();
-    if (this.#bus !== undefined) {
-      throw new HubError(
-        "bridged",
-        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
-      );
-    }
-    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, false);
     return this.#guard.run(() => {
       const id = this.#nextId();
       // Serialized and encoded once, here; every subscriber gets these same bytes.
@@ -138,10 +129,7 @@ export class Hub<T = unknown> {
    */
   async publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
     if (this.#bus === undefined) return this.publish(topic, data, options);
-    this.#assertCanPublish();
-    assertTopic(topic, this.#settings.pattern);
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, true);
     return await this.#bus.publish(topic, data, event, this.#settings.options.serialize);
   }
 
@@ -289,8 +277,17 @@ export class Hub<T = unknown> {
     }
   }
 
-  #assertCanPublish(): void {
+  #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
     if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
     this.#guard.assertIdle();
+    if (!viaBus && this.#bus !== undefined) {
+      throw new HubError(
+        "bridged",
+        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
+      );
+    }
+    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
+    if (event !== undefined) assertPublishedEvent(event);
+    return event;
   }
 }
