@@ -97,7 +97,8 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
   /**
    * Calls `listener` for every event of that name: `(data, item)` for an application event,
    * `(item)` for `"sse-hub:reset"` and `"sse-hub:invalid"`. A connection with a listener keeps no
-   * queue for iteration unless iteration started first. A listener that throws closes the connection.
+   * queue for iteration unless iteration started first (an event that arrived before the first
+   * listener goes to the listeners added in that turn). A listener that throws closes the connection.
    *
    * @param name The event name.
    * @param listener The function to call.
@@ -107,10 +108,19 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
     name: K,
     listener: Listener<E, K>,
   ): () => void {
-    if (!this.#iterated) this.#queue = undefined;
     let set = this.#listeners.get(name);
     if (!set) this.#listeners.set(name, set = new Set());
     set.add(listener);
+    const pending = this.#iterated ? undefined : this.#queue;
+    if (pending) {
+      // Listened to, not iterated: no queue from now on. What arrived before goes to the listeners
+      // added in this same turn (so `on("a", …); on("b", …)` both see it), then reading goes on.
+      this.#queue = undefined;
+      queueMicrotask(() => {
+        pending.forEach((item) => this.#emit(item));
+        this.#notify();
+      });
+    }
     return () => set.delete(listener);
   }
 
@@ -222,6 +232,13 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
   async #dispatch(decoded: DecodedEvent): Promise<void> {
     this.#lastEventId = decoded.id;
     const item = await toItem<E>(decoded, this.#options);
+    this.#emit(item);
+    this.#queue?.push(item);
+    this.#notify();
+  }
+
+  // Calls the listeners of the item's name; one that throws closes the connection with its error.
+  #emit(item: ClientItem<E>): void {
     try {
       const name = item.type === "event" ? item.event : `sse-hub:${item.type}`;
       this.#listeners.get(name)?.forEach((listener) =>
@@ -231,8 +248,6 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
       this.#error = error;
       this.close();
     }
-    this.#queue?.push(item);
-    this.#notify();
   }
 
   #setState(state: ConnectionState): void {

@@ -179,6 +179,35 @@ describe("connect", () => {
     }
   });
 
+  it("connect counts failures in a row for its backoff, and starts again after a healthy connection", async () => {
+    const answers = [500, 502, 200, 503, 204];
+    const { server } = recordingServer((n) =>
+      answers[n] === 200
+        ? new Response("data: healthy\n\n", { headers: SSE })
+        : new Response(null, { status: answers[n]! })
+    );
+    const failures: Failure[] = [];
+    const connection = connect(server.url, {
+      backoff: { initial: 10, max: 20 },
+      onFailure: (failure) => void failures.push(failure),
+    });
+    connection.on("message", () => {}); // consumed: a connection nobody reads holds its first event
+    await withDeadline(connection.closed, 10_000, "the 204 at the end");
+    assert.deepEqual(failures.map((f) => [f.error.type, f.error.status, f.attempt]), [
+      ["status", 500, 0],
+      ["status", 502, 1],
+      ["ended", undefined, 0], // the stream delivered an event: healthy
+      ["status", 503, 1],
+      ["status", 204, 2],
+    ]);
+    assert.ok(
+      failures.slice(0, 4).every((f) => f.delay! >= 0 && f.delay! < 20),
+      `${failures.map((f) => f.delay)}`,
+    );
+    assert.equal(failures[4]!.delay, undefined);
+    await server.close();
+  });
+
   it("connect fails with a content-type ClientError on a 200 that is not an event stream", async () => {
     const { server, seen } = recordingServer(() => Response.json({ not: "sse" }));
     const connection = connect(server.url);

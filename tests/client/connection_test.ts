@@ -45,6 +45,23 @@ describe("Connection", () => {
     await server.close();
   });
 
+  it("Connection.on, added after an event arrived, still gets it, and reading goes on", async () => {
+    const { server } = recordingServer(() =>
+      new Response("id: 1\ndata: a\n\nid: 2\ndata: b\n\n", { headers: SSE })
+    );
+    const connection = connect(server.url);
+    try {
+      await until(() => connection.lastEventId === "1", "the first event, with nobody listening yet");
+      const data: string[] = [];
+      connection.on("message", (text) => data.push(text));
+      await until(() => data.length === 2, "both events");
+      assert.deepEqual(data, ["a", "b"]);
+    } finally {
+      connection.close();
+      await server.close();
+    }
+  });
+
   it("Connection reads with getReader where ReadableStream is not async-iterable (Safari)", async () => {
     const proto = ReadableStream.prototype as unknown as Record<symbol, unknown>;
     const iterator = proto[Symbol.asyncIterator];
