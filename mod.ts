@@ -59,3 +59,5 @@ export type {
 } from "./src/publish.ts";
 export { formatMetrics, metricsResponse } from "./src/metrics.ts";
 export type { MetricsOptions } from "./src/metrics.ts";
+export { DurableObjectHistory } from "./src/durable_object_history.ts";
+export type { DurableObjectHistoryOptions, DurableObjectStorageLike } from "./src/durable_object_history.ts";
