@@ -1,10 +1,10 @@
 # workerd config for examples/workers/durable_object.ts: the Worker and its Durable Object class
-# in one module; the objects' storage is SQLite files under do-storage/ (next to where workerd
-# runs; override with `--directory-path do-storage=/some/dir`). Bundle first:
+# in one module; the objects' storage is SQLite files in /tmp/sse-hub-do-storage (another
+# directory: `--directory-path do-storage=/some/dir`; it must exist). Bundle first:
 #
 #   bun build examples/workers/durable_object.ts --target=browser --format=esm --outfile=examples/workers/dist/durable_object.js
-#   mkdir -p examples/workers/do-storage
-#   node_modules/.bin/workerd serve examples/workers/durable_object.capnp --directory-path do-storage=examples/workers/do-storage
+#   mkdir -p /tmp/sse-hub-do-storage
+#   node_modules/.bin/workerd serve examples/workers/durable_object.capnp
 #
 # then: curl -N http://127.0.0.1:8787/events/news   and, in another shell,
 #   curl -H 'content-type: application/json' -d '{"topic":"news","msg":"hi"}' http://127.0.0.1:8787/publish
@@ -16,7 +16,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .sseHubObjects),
-    (name = "do-storage", disk = (path = "do-storage", writable = true)),
+    (name = "do-storage", disk = (path = "/tmp/sse-hub-do-storage", writable = true)),
   ],
   sockets = [(name = "http", address = "127.0.0.1:8787", http = (), service = "main")],
 );

@@ -4,7 +4,7 @@
 // GET /events/:topic, a JSON publish endpoint at POST /publish, counters at GET /stats.
 //
 //   bun build examples/workers/durable_object.ts --target=browser --format=esm --outfile=examples/workers/dist/durable_object.js
-//   mkdir -p examples/workers/do-storage
+//   mkdir -p /tmp/sse-hub-do-storage   # where durable_object.capnp keeps the objects' storage
 //   node_modules/.bin/workerd serve examples/workers/durable_object.capnp
 //
 // The types below are the few the example uses, so it needs no Cloudflare type package.
