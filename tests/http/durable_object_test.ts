@@ -16,6 +16,7 @@ const KEEP_ALIVE_MS = 200;
 
 interface ObjectStats {
   subscribers: number;
+  timers: number;
   published: number;
   replayed: number;
   history: { events: number; bytes: number };
@@ -82,8 +83,10 @@ describe("examples/workers/durable_object.ts on workerd", () => {
       seen[1]!.id,
       "two",
     ]]);
+    assert.equal((await stats(url)).timers, 1); // the hub's one keep-alive, for every stream
     await client.close();
     await noSubscribers(url);
+    assert.equal((await stats(url)).timers, 0); // nothing left that keeps the object from hibernating
 
     const missed = [await publish(url, "news", "three"), await publish(url, "sport", "other topic")];
     missed.push(await publish(url, "news", "four"));
