@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { EventLog } from "./_event_log.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
 
 /**
@@ -95,13 +96,7 @@ export class DurableObjectHistory implements HistoryStore {
   readonly #prefix: string;
   readonly #maxEvents: number;
   readonly #maxBytes: number;
-  // Oldest first; `#head` is the first live slot (compacted once half the array is dead).
-  #seqs: number[] = [];
-  #entries: HistoryEntry[] = [];
-  #head = 0;
-  #bytes = 0;
-  /** Newest id deleted since `load` (0: none): an id at or past it missed nothing. */
-  #evictedUpTo = 0;
+  readonly #log = new EventLog();
   #loading: Promise<void> | undefined;
   #loaded = false;
   readonly #writes = new Set<Promise<void>>();
@@ -153,7 +148,7 @@ export class DurableObjectHistory implements HistoryStore {
       });
     }
     const seq = Number(entry.id);
-    if (!NUMERIC_ID.test(entry.id) || seq <= this.#newestSeq) {
+    if (!NUMERIC_ID.test(entry.id) || seq <= this.#log.newestSeq) {
       throw new RangeError(
         `DurableObjectHistory needs increasing numeric ids, got \`id\` ${JSON.stringify(entry.id)}`,
       );
@@ -162,9 +157,8 @@ export class DurableObjectHistory implements HistoryStore {
     const stored: StoredEvent = message === undefined ? { topic, bytes } : { topic, bytes, message };
     // A value storage refuses (too large, not cloneable) throws here: the publish fails, nothing is kept.
     this.#track(this.#storage.put(this.#key(seq), stored));
-    this.#push(seq, { id: entry.id, ...stored });
-    const evicted = this.#evict();
-    if (evicted.length > 0) this.#track(this.#storage.delete(evicted));
+    this.#log.push(seq, { id: entry.id, ...stored });
+    this.#evict();
   }
 
   /**
@@ -176,21 +170,16 @@ export class DurableObjectHistory implements HistoryStore {
    */
   since(topics: readonly string[], lastEventId: string): Replay | Promise<Replay> {
     if (!this.#loaded) return this.load().then(() => this.since(topics, lastEventId));
-    const newest = this.#newestSeq;
+    const newest = this.#log.newestSeq;
     const latest = newest === 0 ? {} : { latestId: String(newest) };
     if (!NUMERIC_ID.test(lastEventId)) return { entries: [], complete: false, ...latest };
     const after = Number(lastEventId);
     if (newest === 0 || after > newest) return { entries: [], complete: false, ...latest };
-    // Without a deletion since `load`, only the oldest kept event vouches for what came before.
-    const floor = this.#evictedUpTo > 0 ? this.#evictedUpTo : this.#seqs[this.#head]! - 1;
-    const complete = after >= floor;
-    const wanted = new Set(topics);
-    const entries: HistoryEntry[] = [];
-    for (let i = this.#firstAfter(complete ? after : 0); i < this.#seqs.length; i++) {
-      const entry = this.#entries[i]!;
-      if (wanted.has(entry.topic)) entries.push(entry);
-    }
-    return { entries, complete, ...latest };
+    // An id at or past the newest deleted one missed nothing; without a deletion since `load`,
+    // only the oldest kept event vouches for what came before it.
+    const { evictedUpTo } = this.#log;
+    const complete = after >= (evictedUpTo > 0 ? evictedUpTo : this.#log.oldestSeq - 1);
+    return { entries: this.#log.collectAfter(complete ? after : 0, new Set(topics)), complete, ...latest };
   }
 
   /**
@@ -208,12 +197,12 @@ export class DurableObjectHistory implements HistoryStore {
 
   /** Events kept. */
   get size(): number {
-    return this.#seqs.length - this.#head;
+    return this.#log.size;
   }
 
   /** Bytes of encoded events kept. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#log.bytes;
   }
 
   async #read(): Promise<void> {
@@ -228,59 +217,24 @@ export class DurableObjectHistory implements HistoryStore {
       found.push([Number(id), message === undefined ? { id, topic, bytes } : { id, topic, bytes, message }]);
     }
     found.sort((a, b) => a[0] - b[0]);
-    for (const [seq, entry] of found) this.#push(seq, entry);
-    const evicted = this.#evict();
-    this.#evictedUpTo = 0; // deleted at load, not by a publish this session saw
+    for (const [seq, entry] of found) this.#log.push(seq, entry);
+    this.#evict();
+    this.#log.evictedUpTo = 0; // what was deleted before this wake is unknown: vouch from the oldest kept
     this.#loaded = true;
-    if (evicted.length > 0) this.#track(this.#storage.delete(evicted));
-  }
-
-  get #newestSeq(): number {
-    return this.#seqs.length > this.#head ? this.#seqs[this.#seqs.length - 1]! : 0;
   }
 
   #key(seq: number): string {
     return this.#prefix + String(seq).padStart(16, "0");
   }
 
-  #push(seq: number, entry: HistoryEntry): void {
-    this.#seqs.push(seq);
-    this.#entries.push(entry);
-    this.#bytes += entry.bytes.byteLength;
-  }
-
-  // Drops the oldest events past the bounds (always keeping the newest); returns their keys.
-  #evict(): string[] {
-    const keys: string[] = [];
-    while (this.size > this.#maxEvents || (this.#bytes > this.#maxBytes && this.size > 1)) {
-      const seq = this.#seqs[this.#head]!;
-      this.#bytes -= this.#entries[this.#head]!.bytes.byteLength;
-      this.#evictedUpTo = seq;
-      keys.push(this.#key(seq));
-      this.#head++;
-    }
-    if (this.#head >= 64 && this.#head * 2 >= this.#seqs.length) {
-      this.#seqs = this.#seqs.slice(this.#head);
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
-    }
-    return keys;
-  }
-
-  // The index of the first kept event newer than `after` (binary search: ids increase).
-  #firstAfter(after: number): number {
-    let low = this.#head;
-    let high = this.#seqs.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.#seqs[middle]! > after) high = middle;
-      else low = middle + 1;
-    }
-    return low;
+  // Past the bounds: the oldest events leave memory and storage (one `delete` call for all).
+  #evict(): void {
+    const evicted = this.#log.evict(this.#maxEvents, this.#maxBytes);
+    if (evicted.length > 0) this.#track(this.#storage.delete(evicted.map((seq) => this.#key(seq))));
   }
 
   #track(write: Promise<unknown>): void {
-    const settled: Promise<void> = write.then(
+    const settled: Promise<void> = Promise.resolve(write).then(
       () => void this.#writes.delete(settled),
       (error: unknown) => {
         this.#writes.delete(settled);
