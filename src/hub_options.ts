@@ -120,10 +120,16 @@ export interface HubOptions {
   deserialize?: (text: string) => unknown;
   /**
    * Told about every bridge failure and gap; the hub keeps serving local subscribers either way.
+   * A gap with `recovered: false` was not caught up: the hub sent its clients a `bus-gap` reset.
    * @default {undefined}
    */
   onBridgeEvent?: (
-    event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string },
+    event: { type: "error"; error: unknown } | {
+      type: "gap";
+      from?: string;
+      reason: string;
+      recovered?: boolean;
+    },
   ) => void;
   /**
    * The longest `Last-Event-ID` considered; a longer one is treated as unknown.
