@@ -137,6 +137,7 @@ export class DurableObjectHistory implements HistoryStore {
    * @param entry The event, as the hub recorded it.
    * @throws {TypeError} Before {@linkcode DurableObjectHistory.load}, or after a storage write failed.
    * @throws {RangeError} When the id is not a number greater than every stored one.
+   * @throws {DOMException} `DataCloneError` when the payload cannot be stored (a function, say).
    */
   append(entry: HistoryEntry): void {
     if (!this.#loaded) {
@@ -154,8 +155,10 @@ export class DurableObjectHistory implements HistoryStore {
       );
     }
     const { topic, bytes, message } = entry;
+    // Storage rejects a payload it cannot clone only later (workerd 2026-11-17), when the event
+    // is out: clone it now, so that such a publish fails before anything is sent or kept.
+    if (message !== undefined) structuredClone(message.data);
     const stored: StoredEvent = message === undefined ? { topic, bytes } : { topic, bytes, message };
-    // A value storage refuses (too large, not cloneable) throws here: the publish fails, nothing is kept.
     this.#track(this.#storage.put(this.#key(seq), stored));
     this.#log.push(seq, { id: entry.id, ...stored });
     this.#evict();
