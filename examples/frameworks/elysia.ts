@@ -11,7 +11,8 @@ const publish = publishHandler(hub);
 
 export const app = new Elysia({ serve: { idleTimeout: 30 } }) // Bun.serve's, in seconds (default 10)
   .get("/events/:topic", ({ request, params }) => hub.response(request, { topics: params.topic }))
-  // `parse: "none"`: Elysia would read the body first, and publishHandler reads it itself.
+  // publishHandler reads the body itself; `parse: "none"` stops Elysia reading it first (which it
+  // does whenever it cannot tell that the handler leaves `body` alone).
   .post("/publish", ({ request }) => publish(request), { parse: "none" })
   .get("/stats", () => hub.stats());
 
