@@ -1,6 +1,6 @@
 // Oak on Deno (the npm build, `@oakserver/oak`): the hub's Response copied onto Oak's response.
 //
-//   deno run --allow-net --allow-env --allow-read examples/frameworks/oak.ts   # http://localhost:8000
+//   deno run --allow-net --allow-env examples/frameworks/oak.ts   # http://localhost:8000
 //   curl -N http://localhost:8000/events/news
 //   curl -H 'content-type: application/json' -d '{"topic":"news","msg":"hi"}' http://localhost:8000/publish
 import { Application, Router } from "@oakserver/oak";
