@@ -16,4 +16,4 @@ export const app = new Elysia({ serve: { idleTimeout: 30 } }) // Bun.serve's, in
   .post("/publish", ({ request }) => publish(request), { parse: "none" })
   .get("/stats", () => hub.stats());
 
-if (import.meta.main) app.listen({ port: Number(process.env.PORT ?? 3000) });
+if (import.meta.main) app.listen({ port: 3000 });

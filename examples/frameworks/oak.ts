@@ -34,7 +34,10 @@ function send(ctx: Context, response: Response): void {
 }
 
 const router = new Router()
-  .get("/events/:topic", async (ctx) => send(ctx, await hub.response(fetchRequest(ctx), { topics: ctx.params.topic })))
+  .get(
+    "/events/:topic",
+    async (ctx) => send(ctx, await hub.response(fetchRequest(ctx), { topics: ctx.params.topic })),
+  )
   .post("/publish", async (ctx) => send(ctx, await publish(fetchRequest(ctx))))
   .get("/stats", (ctx) => {
     ctx.response.body = hub.stats();
@@ -42,4 +45,4 @@ const router = new Router()
 
 export const app = new Application().use(router.routes(), router.allowedMethods());
 
-if (import.meta.main) await app.listen({ port: Number(Deno.env.get("PORT") ?? 8000) });
+if (import.meta.main) await app.listen({ port: 8000 });

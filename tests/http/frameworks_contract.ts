@@ -17,7 +17,11 @@ export interface FrameworkServer {
 }
 
 /** `POST /publish` through the recipe; resolves with the hub's answer. */
-export async function publish(url: string, topic: string, msg: string): Promise<{ id: string; delivered: number }> {
+export async function publish(
+  url: string,
+  topic: string,
+  msg: string,
+): Promise<{ id: string; delivered: number }> {
   const response = await fetch(`${url}/publish`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -74,7 +78,9 @@ export function frameworkContract(
     const { url, subscribers } = server!;
     await until(async () => await subscribers() === 0, "no subscribers left from the test before");
     const ids: string[] = [];
-    for (const data of ["missed-0", "missed-1", "missed-2"]) ids.push((await publish(url, "replay", data)).id);
+    for (const data of ["missed-0", "missed-1", "missed-2"]) {
+      ids.push((await publish(url, "replay", data)).id);
+    }
     const client = await SseClient.connect(`${url}/events/replay`, { headers: { "last-event-id": ids[0]! } });
     try {
       assert.equal(client.response.status, 200);
@@ -95,7 +101,11 @@ export function frameworkContract(
     await client.textUntil((text) => text.length > 0);
     await until(async () => await subscribers() === 1, "the client to be subscribed");
     await client.close();
-    await until(async () => await subscribers() === 0, "the hub to drop the client that left", options.leaveMs);
+    await until(
+      async () => await subscribers() === 0,
+      "the hub to drop the client that left",
+      options.leaveMs,
+    );
     assert.equal((await publish(url, "leaving", "nobody listens")).delivered, 0);
   });
   return () => server!;

@@ -56,5 +56,6 @@ if (runtime === "bun") {
     });
   });
 } else {
-  it("Elysia (examples/frameworks/elysia.ts) runs on Bun only", (t) => t.skip("Elysia serves through Bun.serve"));
+  it("Elysia (examples/frameworks/elysia.ts) runs on Bun only", (t) =>
+    t.skip("Elysia serves through Bun.serve"));
 }

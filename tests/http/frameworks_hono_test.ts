@@ -30,7 +30,9 @@ describe(`Hono (examples/frameworks/hono.ts) on ${runtime}`, () => {
     try {
       for (const base of [url, wrapped.url]) {
         await until(() => hub.size === 0, "no subscribers left from before");
-        const client = await SseClient.connect(`${base}/events/zipped`, { headers: { "accept-encoding": "gzip" } });
+        const client = await SseClient.connect(`${base}/events/zipped`, {
+          headers: { "accept-encoding": "gzip" },
+        });
         try {
           assert.equal(client.response.headers.get("content-encoding"), null);
           await until(() => hub.size === 1, "the client to be subscribed");
