@@ -140,10 +140,9 @@ export class BusLink<T> {
 
   #gap(info: { from?: string; reason: string; recovered?: boolean }): void {
     this.#host.counters.bridgeGaps++;
-    const { recovered, ...reported } = info;
-    this.#host.options.onBridgeEvent?.({ type: "gap", ...reported });
+    this.#host.options.onBridgeEvent?.({ type: "gap", ...info });
     // Events this instance missed for good: every local client must hear it, not stay behind.
-    if (recovered === false && !this.#closed) this.#host.lost();
+    if (info.recovered === false && !this.#closed) this.#host.lost();
   }
 
   #error(error: unknown): void {

@@ -64,7 +64,8 @@ export class Hub<T = unknown> {
     const settings = this.#settings = settingsOf(options);
     const { bridge, history } = options;
     this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
-    this.#fanOut = new FanOut(settings.overflow, settings.keepAlive, this.#stats);
+    const { keepAlive, keepAlivePerConnection } = settings;
+    this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
     const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
     this.#replay = this.#history &&
       replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
@@ -104,16 +105,7 @@ export class Hub<T = unknown> {
    * @throws {EventFieldError} When the event cannot be encoded (nothing is sent or recorded).
    */
   publish(topic: string, data: T, options?: { event?: string }): PublishResult {
-    this.#assertCanPublish();
-    if (this.#bus !== undefined) {
-      throw new HubError(
-        "bridged",
-        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
-      );
-    }
-    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, false);
     return this.#guard.run(() => {
       const id = this.#nextId();
       // Serialized and encoded once, here; every subscriber gets these same bytes.
@@ -137,10 +129,7 @@ export class Hub<T = unknown> {
    */
   async publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
     if (this.#bus === undefined) return this.publish(topic, data, options);
-    this.#assertCanPublish();
-    assertTopic(topic, this.#settings.pattern);
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, true);
     return await this.#bus.publish(topic, data, event, this.#settings.options.serialize);
   }
 
@@ -165,6 +154,7 @@ export class Hub<T = unknown> {
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
+    this.#identify(subscriber, options.key, request);
     const joined = () => this.#join(subscriber, lastEventId);
     const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
     const stream = subscriber.open(settings.opening, request.signal, joined, leave);
@@ -189,9 +179,34 @@ export class Hub<T = unknown> {
   ): ReadableStream<HubMessage<T>> {
     const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
     const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
+    this.#identify(subscriber, options.key, undefined);
     const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
     subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
     return stream;
+  }
+
+  /**
+   * Subscribers of `topic` on this instance, now (for presence across instances, publish
+   * joins and leaves from `onJoin`/`onLeave`).
+   *
+   * @param topic The topic.
+   * @returns How many subscribers follow it.
+   *
+   * @example
+   * ```ts
+   * import { Hub } from "@sse-hub/sse-hub";
+   * import assert from "node:assert/strict";
+   *
+   * const hub = new Hub<string>();
+   * const stream = hub.subscribe(["lobby", "news"]);
+   * assert.equal(hub.count("lobby"), 1);
+   * await stream.cancel();
+   * assert.equal(hub.count("lobby"), 0);
+   * hub.close();
+   * ```
+   */
+  count(topic: string): number {
+    return this.#fanOut.count(topic);
   }
 
   /**
@@ -203,7 +218,7 @@ export class Hub<T = unknown> {
     return {
       subscribers: this.#fanOut.size,
       topics: this.#fanOut.topicCount,
-      timers: (this.#fanOut.ticking ? 1 : 0) + (this.#bus?.timers ?? 0),
+      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0),
       ...this.#stats,
     };
   }
@@ -254,8 +269,25 @@ export class Hub<T = unknown> {
     if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
   }
 
-  #assertCanPublish(): void {
+  // Only a hub with lifecycle hooks keeps who a subscriber is: idle connections stay small.
+  #identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
+    const { onJoin, onLeave } = this.#settings.options;
+    if (onJoin !== undefined || onLeave !== undefined) {
+      subscriber.info = { topics: subscriber.topics, key, request };
+    }
+  }
+
+  #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
     if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
     this.#guard.assertIdle();
+    if (!viaBus && this.#bus !== undefined) {
+      throw new HubError(
+        "bridged",
+        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
+      );
+    }
+    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
+    if (event !== undefined) assertPublishedEvent(event);
+    return event;
   }
 }
