@@ -483,7 +483,9 @@ function referenceParse(input: string): DecodedEvent[] {
     if (name === "event") type = value;
     if (name === "data") data += `${value}\n`;
     if (name === "id" && !value.includes("\0")) id = value;
-    if (name === "retry" && /^[0-9]+$/.test(value) && Number.isSafeInteger(Number(value))) retry = Number(value);
+    if (name === "retry" && /^[0-9]+$/.test(value) && Number.isSafeInteger(Number(value))) {
+      retry = Number(value);
+    }
   }
   return events;
 }

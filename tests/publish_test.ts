@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Hub, HubError, publishHandler } from "../mod.ts";
-import type { Bridge, BridgeSink, HubErrorType, HubMessage, PublishHandlerOptions, PublishTarget } from "../mod.ts";
+import type { Bridge, BridgeSink, HubMessage, PublishHandlerOptions } from "../mod.ts";
+import type { HubErrorType, PublishTarget } from "../mod.ts";
 import type { BridgeMessage } from "../src/bridge/bridge.ts";
 import { SseClient } from "./helpers/client.ts";
 import { rawRequest, rawResponseHead } from "./helpers/raw.ts";
@@ -177,7 +178,7 @@ describe("publishHandler", () => {
       ["a path-like topic", 422, () => postJson({ topic: "../t", msg: "x" }), /`topic`/],
       ["a 200-character topic", 422, () => postJson({ topic: "t".repeat(200), msg: "x" }), /`topic`/],
       ["a lone surrogate in msg", 422, () => post('{"topic":"t","msg":"a\\ud800b"}'), /`data`/],
-      ["a reserved event type", 400, () => postJson({ topic: "t", msg: "x", event: "sse-hub:reset" }), /sse-hub:/],
+      ["a reserved event type", 400, () => postJson({ topic: "t", msg: "x", event: "sse-hub:x" }), /sse-hub/],
     ];
     for (const [name, status, request, pattern] of cases) {
       it(`publishHandler answers ${status} to ${name} and publishes nothing`, async () => {
