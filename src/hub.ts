@@ -251,7 +251,14 @@ export class Hub<T = unknown> {
   // two steps for bus events). A store that fails fails the publish: nothing was sent.
   #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    this.#history?.append({ id, topic, bytes, message: { event, data } });
+    this.#history?.append({
+      id,
+      topic,
+      bytes,
+      event,
+      json: typeof data !== "string",
+      message: { event, data },
+    });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
