@@ -1,20 +1,8 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { EventFieldError, Hub, HubError } from "../mod.ts";
 import type { HubMessage } from "../mod.ts";
-
-
-async function read<T>(stream: ReadableStream<T>, n: number): Promise<T[]> {
-  const reader = stream.getReader();
-  const out: T[] = [];
-  while (out.length < n) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out.push(value);
-  }
-  reader.releaseLock();
-  return out;
-}
+import { read } from "./helpers/client.ts";
 
 describe("Hub.publish", () => {
   it("Hub.publish returns the topic, an increasing id and the subscribers reached", async () => {
@@ -43,7 +31,10 @@ describe("Hub.publish", () => {
   it("Hub.publish throws HubError invalid-topic for a bad topic name", () => {
     const hub = new Hub<string>();
     for (const bad of ["", "a/b", "../etc", ".hidden", "a b", "x".repeat(129), "a\nb"]) {
-      assert.throws(() => hub.publish(bad, "x"), (e: unknown) => e instanceof HubError && e.type === "invalid-topic");
+      assert.throws(
+        () => hub.publish(bad, "x"),
+        (e: unknown) => e instanceof HubError && e.type === "invalid-topic",
+      );
     }
     hub.close();
   });
@@ -154,7 +145,10 @@ describe("Hub.subscribe", () => {
     const slow = hub.subscribe("n", { bufferMessages: 3 });
     const fast = hub.subscribe("n", { bufferMessages: 100 });
     for (let i = 0; i < 5; i++) hub.publish("n", i);
-    await assert.rejects(read(slow, 5), (e: unknown) => e instanceof HubError && e.type === "slow-subscriber");
+    await assert.rejects(
+      read(slow, 5),
+      (e: unknown) => e instanceof HubError && e.type === "slow-subscriber",
+    );
     assert.equal((await read(fast, 5)).length, 5);
     const stats = hub.stats();
     assert.equal(stats.slowDisconnects, 1);
@@ -178,7 +172,10 @@ describe("Hub.subscribe", () => {
     const hub = new Hub({ maxSubscribers: 2 });
     hub.subscribe("a");
     hub.subscribe("b");
-    assert.throws(() => hub.subscribe("c"), (e: unknown) => e instanceof HubError && e.type === "too-many-subscribers");
+    assert.throws(
+      () => hub.subscribe("c"),
+      (e: unknown) => e instanceof HubError && e.type === "too-many-subscribers",
+    );
     hub.close();
   });
 

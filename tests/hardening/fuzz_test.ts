@@ -4,7 +4,7 @@
 // multi-megabyte streams that never break a line. The encoder either throws its typed error
 // or writes what decodes to exactly the input; the decoder never throws anything but its
 // typed cap error and never buffers past its caps.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

@@ -1,7 +1,7 @@
 // Slow and stalled clients over real HTTP: clients that never read, that read a trickle, and
 // that stall mid-replay. Per subscriber the hub holds at most its budget (plus what it replays,
 // which shares the history's bytes), the overflow policy acts, and fast clients never wait.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { spawn, spawnSync } from "node:child_process";

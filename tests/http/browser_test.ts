@@ -1,7 +1,7 @@
 // The demo page in a real headless Chromium (/usr/bin/chromium, never downloaded), driven by
 // playwright-core, which works under both Deno and Bun. The demo is a real subprocess of the
 // runtime running the test (Deno under `deno test`, Bun under `bun test`).
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";

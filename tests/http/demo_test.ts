@@ -1,6 +1,6 @@
 // The demo app as a real subprocess (Deno under `deno test`, Bun under `bun test`), read by an
 // independent client: the npm `eventsource` package (WHATWG EventSource over global fetch).
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { EventSource } from "eventsource";
 import { startDemo } from "../helpers/demo_process.ts";

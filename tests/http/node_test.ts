@@ -1,6 +1,6 @@
 // examples/node/server.mjs on Node (srvx over node:http), importing the built package
 // (dist/, made here with `tsc -p tsconfig.build.json` when missing or older than the sources).
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";

@@ -1,6 +1,6 @@
 // Two server PROCESSES sharing one real Redis: examples/scale-out/server.ts on Deno (with
 // node-redis) and on Bun (with Bun's RedisClient). Real fetch clients read the event streams.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { SseClient } from "../helpers/client.ts";

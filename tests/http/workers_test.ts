@@ -1,6 +1,6 @@
 // examples/workers/worker.ts on the real workerd runtime: bundled to one ES module with
 // `bun build`, served by `workerd serve examples/workers/config.capnp` on a port it picks.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
