@@ -37,6 +37,16 @@ export class SseClient {
     return client;
   }
 
+  /**
+   * Reads a response that never went over a socket (e.g. straight from `hub.response()`):
+   * the same reading, with nothing but this client pulling on the body.
+   */
+  static of(response: Response): SseClient {
+    const client = new SseClient(response, new AbortController());
+    if (response.body) client.#pump();
+    return client;
+  }
+
   get ended(): boolean {
     return this.#ended;
   }
