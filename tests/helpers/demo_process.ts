@@ -50,12 +50,7 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoP
     }
   };
   try {
-    return {
-      url: await withDeadline(url, 30_000, `the demo's listening line (${runtime})`),
-      child,
-      output: () => output,
-      stop,
-    };
+    return { url: await withDeadline(url, 30_000, `the demo's listening line (${runtime})`), child, output: () => output, stop };
   } catch (error) {
     await stop();
     throw error;
