@@ -87,7 +87,8 @@ function assertIncreasing(ids: readonly string[]): void {
   }
 }
 
-// The servers under test are a Deno and a Bun process: the runtime driving them does not matter. Registered under `deno test` only, so it runs (and counts) once.
+// The servers under test are a Deno and a Bun process: the runtime driving them does not matter.
+// Registered under `deno test` only, so it runs (and counts) once.
 const underDeno = runtime === "deno" ? describe : undefined;
 underDeno?.("scale-out: a Deno and a Bun process bridged by one Redis (driven from Deno only)", () => {
   let redis: TestRedis;

@@ -78,7 +78,8 @@ async function publish(url: string, body: unknown): Promise<Response> {
   });
 }
 
-// The server under test is a workerd process: the runtime driving it does not matter. Registered under `deno test` only, so it runs (and counts) once.
+// The server under test is a workerd process: the runtime driving it does not matter.
+// Registered under `deno test` only, so it runs (and counts) once.
 const underDeno = runtime === "deno" ? describe : undefined;
 underDeno?.("examples/workers/worker.ts on workerd (driven from Deno only)", () => {
   let dir = "";
