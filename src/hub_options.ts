@@ -1,60 +1,12 @@
 /**
- * The types a {@linkcode Hub} takes and gives: its options, what a publish
- * returns, what subscribers see, and its counters.
+ * The options a {@linkcode Hub} takes (checked by its constructor, see `_check_options.ts`).
  *
  * @module
  */
 import type { Serializer } from "./encode.ts";
+import type { HubMessage } from "./message.ts";
 import type { HistoryStore } from "./history.ts";
 import type { Bridge } from "./bridge/bridge.ts";
-
-/** One published event as in-process subscribers and filters see it. */
-export interface HubMessage<T> {
-  /** The topic it was published to. */
-  topic: string;
-  /** Its id (sent as `id:`). */
-  id: string;
-  /** Its event type, when one was given. */
-  event: string | undefined;
-  /** The payload as published. */
-  data: T;
-}
-
-/** What a publish did. */
-export interface PublishResult {
-  /** The topic. */
-  topic: string;
-  /** The id assigned to the event. */
-  id: string;
-  /** How many subscribers it was enqueued to. */
-  delivered: number;
-}
-
-/** The hub's counters; `subscribers` and `topics` are current, the rest are totals. */
-export interface HubStats {
-  /** Open subscriptions (HTTP and in-process). */
-  subscribers: number;
-  /** Topics with at least one subscriber. */
-  topics: number;
-  /** Timers the hub holds: 1 while the keep-alive runs (only while there are subscribers), else 0. */
-  timers: number;
-  /** Events published. */
-  published: number;
-  /** Event deliveries (one event to one subscriber). */
-  delivered: number;
-  /** Deliveries skipped under the `"drop"` overflow policy. */
-  dropped: number;
-  /** Subscribers closed for falling behind under the `"close"` overflow policy. */
-  slowDisconnects: number;
-  /** Events sent from history to reconnecting clients. */
-  replayed: number;
-  /** Requests refused (bad topic, unauthorized, full, closed). */
-  rejected: number;
-  /** Failures the bridge reported (the hub kept serving locally). */
-  bridgeErrors: number;
-  /** Times the bridge said messages may have been missed. */
-  bridgeGaps: number;
-}
 
 /** Options for {@linkcode Hub}. Every field is optional. */
 export interface HubOptions {
@@ -113,7 +65,10 @@ export interface HubOptions {
    * (e.g. a 401).
    * @default {undefined}
    */
-  authorize?: (request: Request, topics: readonly string[]) => boolean | Response | Promise<boolean | Response>;
+  authorize?: (
+    request: Request,
+    topics: readonly string[],
+  ) => boolean | Response | Promise<boolean | Response>;
   /**
    * The status for requests after {@linkcode Hub.close}: 204 tells `EventSource` to stop
    * reconnecting; 503 says "try elsewhere".
@@ -147,7 +102,9 @@ export interface HubOptions {
    * Told about every bridge failure and gap; the hub keeps serving local subscribers either way.
    * @default {undefined}
    */
-  onBridgeEvent?: (event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string }) => void;
+  onBridgeEvent?: (
+    event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string },
+  ) => void;
   /**
    * The longest `Last-Event-ID` considered; a longer one is treated as unknown.
    * @default {128}
