@@ -18,9 +18,10 @@
 // Deadlines: every test has its own (tests/helpers/timed.ts, TEST_TIMEOUT_MS); one file's run
 // is killed after FILE_DEADLINE_S (default 300) and one runtime's runs after
 // RUNTIME_DEADLINE_S (default 600); a killed or never started file counts as one failure.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { run, runFile } from "./_test_run.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -45,137 +46,6 @@ function testFiles(targets) {
     walk(path);
   }
   return [...new Set(found)].sort();
-}
-
-/** Runs a command, echoing its output live; kills its whole process group after `deadline` s. */
-function run(cmd, args, { env = {}, deadline = Infinity, echo = true } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FUZZ_SEED, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // its own process group: a kill takes the servers it started with it
-    });
-    let out = "";
-    let killed = false;
-    const take = (chunk) => {
-      out += chunk;
-      if (echo) process.stdout.write(chunk);
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    const timer = Number.isFinite(deadline)
-      ? setTimeout(() => {
-        killed = true;
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          child.kill("SIGKILL");
-        }
-      }, deadline * 1000)
-      : undefined;
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out, killed });
-    });
-  });
-}
-
-// ---- counting -------------------------------------------------------------------------------
-
-const unescape = (text) =>
-  text.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(
-    /&amp;/g,
-    "&",
-  );
-
-/** Every <testcase> of a JUnit file: its name, and whether it failed or was skipped. */
-function testcases(xml) {
-  const cases = [];
-  const re = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
-  for (let m; (m = re.exec(xml));) {
-    const name = unescape(/\bname="([^"]*)"/.exec(m[1])?.[1] ?? "");
-    const classname = unescape(/\bclassname="([^"]*)"/.exec(m[1])?.[1] ?? "");
-    const body = m[3] ?? "";
-    const failure = /<(failure|error)\b[^>]*?message="([^"]*)"/.exec(body);
-    cases.push({
-      name,
-      classname,
-      failed: /<(failure|error)\b/.test(body),
-      message: failure ? unescape(failure[2]) : "",
-      skipped: /<skipped\b/.test(body),
-    });
-  }
-  return cases;
-}
-
-// Deno: every test and step is a <testcase> named by its path ("describe > it"). Only leaves
-// are tests. A parent that failed although none of its children did failed on its own: a hook
-// (before/after) or its body threw; that counts as one failure.
-function countDeno(xml) {
-  const cases = testcases(xml);
-  const tally = { passed: 0, failed: 0, skipped: 0, failures: [], skips: [] };
-  for (const c of cases) {
-    const children = cases.filter((other) => other.name.startsWith(`${c.name} > `));
-    if (children.length > 0) {
-      if (c.failed && !children.some((child) => child.failed)) {
-        tally.failed++;
-        tally.failures.push(`${c.name} (hook or describe body: ${c.message.split("\n")[0]})`);
-      }
-      continue;
-    }
-    if (c.failed) {
-      tally.failed++;
-      tally.failures.push(c.name);
-    } else if (c.skipped) {
-      tally.skipped++;
-      tally.skips.push(c.name);
-    } else tally.passed++;
-  }
-  return tally;
-}
-
-// Bun: every <testcase> is a leaf. A hook that throws, or an error between tests, leaves the
-// tests "passed" in the JUnit file; Bun prints it as "Unhandled error between tests": one
-// failure each.
-function countBun(xml, output) {
-  const tally = { passed: 0, failed: 0, skipped: 0, failures: [], skips: [] };
-  for (const c of testcases(xml)) {
-    const name = c.classname ? `${c.classname.split(" > ").reverse().join(" > ")} > ${c.name}` : c.name;
-    if (c.failed) {
-      tally.failed++;
-      tally.failures.push(name);
-    } else if (c.skipped) {
-      tally.skipped++;
-      tally.skips.push(name);
-    } else tally.passed++;
-  }
-  const between = output.split("# Unhandled error between tests").length - 1;
-  for (let i = 0; i < between; i++) {
-    tally.failed++;
-    tally.failures.push("an error between tests (a failing before/after hook, or an unhandled error)");
-  }
-  return tally;
-}
-
-async function runFile(runtime, file, deadline, checked) {
-  const junit = join(artifacts, `${runtime}-${file.replace(/[^\w.-]+/g, "_")}.xml`);
-  rmSync(junit, { force: true });
-  const args = runtime === "deno"
-    ? ["test", "--allow-all", ...(checked ? ["--no-check"] : []), `--junit-path=${junit}`, file]
-    : ["test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${junit}`, `./${file}`];
-  process.stdout.write(`\n=== ${runtime} test ${file}\n`);
-  const { code, out, killed } = await run(bin(runtime), args, { deadline });
-  const xml = existsSync(junit) ? readFileSync(junit, "utf8") : "";
-  const tally = runtime === "deno" ? countDeno(xml) : countBun(xml, out);
-  if (killed) {
-    tally.failed++;
-    tally.failures.push(`the run was killed after ${deadline} s (its tests were not counted)`);
-  } else if (code !== 0 && tally.failed === 0) {
-    tally.failed++;
-    tally.failures.push(`the run exited with code ${code} (did the file load?)`);
-  }
-  return tally;
 }
 
 // ---- what the suite needs ------------------------------------------------------------------
@@ -215,7 +85,7 @@ function prepare(files) {
 const checks = [];
 
 async function check(label, cmd, args) {
-  const { code, out } = await run(cmd, args, { echo: false });
+  const { code, out } = await run(cmd, args, { echo: false, env: { FUZZ_SEED } });
   if (code !== 0) process.stdout.write(out);
   console.log(`${code === 0 ? "ok" : "FAILED"}: ${label}`);
   checks.push({ label, ok: code === 0 });
@@ -261,7 +131,14 @@ async function main() {
       let tally;
       if (left <= 0) {
         tally = { passed: 0, failed: 1, skipped: 0, failures: [`not run: ${runtime}'s ${RUNTIME_DEADLINE_S} s deadline passed`], skips: [] };
-      } else tally = await runFile(runtime, file, Math.min(FILE_DEADLINE_S, left), checked && checks.every((c) => c.ok));
+      } else {
+        tally = await runFile(runtime, file, {
+          deadline: Math.min(FILE_DEADLINE_S, left),
+          checked: checked && checks.every((c) => c.ok),
+          artifacts,
+          env: { FUZZ_SEED },
+        });
+      }
       (results[file] ??= {})[runtime] = tally;
     }
   }
