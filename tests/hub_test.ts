@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { EventFieldError, Hub, HubError } from "../mod.ts";
 import type { HubMessage } from "../mod.ts";
 import { read } from "./helpers/client.ts";
+import { withDeadline } from "./helpers/server.ts";
 
 describe("Hub.publish", () => {
   it("Hub.publish returns the topic, an increasing id and the subscribers reached", async () => {
@@ -67,7 +68,10 @@ describe("Hub.publish", () => {
     assert.equal(calls, 1);
     hub.close();
     for (const response of bodies) {
-      assert.match(await response.text(), /^:\n\nid: \d+\ndata: n=7\n\n$/);
+      assert.match(
+        await withDeadline(response.text(), 5000, "the whole body"),
+        /^:\n\nid: \d+\ndata: n=7\n\n$/,
+      );
     }
   });
 });
@@ -167,9 +171,9 @@ describe("Hub.close", () => {
     const messages = hub.subscribe("t");
     hub.publish("t", "before");
     hub.close({ event: { event: "bye", data: "shutting down" }, retry: 60000 });
-    const body = await new Response(response.body).text();
+    const body = await withDeadline(new Response(response.body).text(), 5000, "the whole body");
     assert.match(body, /^:\n\nid: \d+\ndata: before\n\nevent: bye\nretry: 60000\ndata: shutting down\n\n$/);
-    assert.deepEqual((await Array.fromAsync(messages)).map((m) => m.data), ["before"]);
+    assert.deepEqual((await read(messages, 10, 5000)).map((m) => m.data), ["before"]);
     assert.equal(hub.stats().subscribers, 0);
     assert.equal(hub.stats().timers, 0);
     assert.equal(hub.closed, true);

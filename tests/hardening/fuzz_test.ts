@@ -32,7 +32,9 @@ fc.configureGlobal({ seed: FUZZ_SEED });
 function fuzzSeed(text: string | undefined): number {
   if (text === undefined || text === "") return Math.floor(Math.random() * 2 ** 31);
   const seed = Number(text);
-  if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, not ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(seed)) {
+    throw new Error(`FUZZ_SEED must be an integer, not ${JSON.stringify(text)}`);
+  }
   return seed;
 }
 

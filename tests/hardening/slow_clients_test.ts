@@ -211,7 +211,7 @@ describe("Hub.response with unread response bodies", () => {
       const reader = live.body!.pipeThrough(new EventDecoderStream()).getReader();
       const result = hub.publish("h", "live");
       assert.equal(result.delivered, 1);
-      assert.equal((await reader.read()).value?.data, "live");
+      assert.equal((await withDeadline(reader.read(), 5000, "the live event")).value?.data, "live");
       const stats = hub.stats();
       if (overflow === "close") {
         assert.equal(stats.slowDisconnects, 1);
