@@ -1,7 +1,7 @@
 // A real redis-server (Debian's /usr/bin/redis-server) on a free 127.0.0.1 port, in its own
 // temp dir, with an fsync-always AOF so a killed server restarts with its streams intact.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,11 @@ export function freePort(): Promise<number> {
 }
 
 export async function startRedis(): Promise<TestRedis> {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(
+      `${REDIS_SERVER} is required (Debian/Ubuntu: apt-get install redis-server); it is never downloaded`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), "sse-hub-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;
