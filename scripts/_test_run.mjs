@@ -136,7 +136,11 @@ export async function runFile(runtime, file, { deadline, checked = false, cwd = 
     tally.failures.push(`the run was killed after ${deadline} s (its tests were not counted)`);
   } else if (code !== 0 && tally.failed === 0) {
     tally.failed++;
-    tally.failures.push(`the run exited with code ${code} (did the file load?)`);
+    tally.failures.push(
+      xml === ""
+        ? `the run exited with code ${code} and wrote no report (did the file load? see its output)`
+        : `the run exited with code ${code} although no test failed (an error outside the tests)`,
+    );
   }
   return tally;
 }

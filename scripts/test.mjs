@@ -20,7 +20,7 @@
 // RUNTIME_DEADLINE_S (default 600); a killed or never started file counts as one failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { run, runFile } from "./_test_run.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -41,7 +41,7 @@ function testFiles(targets) {
     } else if (/[._]test\.(ts|mts|js|mjs)$/.test(path)) found.push(relative(root, path));
   };
   for (const target of targets) {
-    const path = join(root, target);
+    const path = resolve(root, target);
     if (!existsSync(path)) throw new Error(`no such test file or folder: ${target}`);
     walk(path);
   }
