@@ -31,7 +31,7 @@ export type {
   HubResponseOptions,
   HubSubscribeOptions,
 } from "./src/hub_options.ts";
-export type { HubMessage, HubStats, PublishResult } from "./src/message.ts";
+export type { HubMessage, HubStats, PublishResult, SubscriberInfo } from "./src/message.ts";
 export { MemoryHistory } from "./src/history.ts";
 export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";

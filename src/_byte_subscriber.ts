@@ -6,6 +6,11 @@
 import { DELIVERED, FAILED, FULL, type Offer, Subscriber } from "./_subscriber.ts";
 import type { HubMessage } from "./message.ts";
 
+// Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
+// listener sees it ("legacy behavior"); it calls the stream's `cancel` on disconnect anyway.
+// Elsewhere (Bun.serve, workerd) an abort means the client left: listen there too.
+const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
+
 /** The most bytes one read takes from what waits (one event may be bigger on its own). */
 const MAX_CHUNK = 64 * 1024;
 
@@ -15,6 +20,34 @@ export class ByteSubscriber<T> extends Subscriber<T> {
   #queued = 0;
   /** The runtime asked for data (our `pull` ran) and has not been given any yet. */
   #reading = false;
+
+  /**
+   * Its stream: `start` enqueues `opening` then calls `joined` (replay, then fan-out); the
+   * client leaving calls `left` (the stream's `cancel`, or the request's `signal` where it
+   * means that; `left(true)` then ends the stream too). The stream itself queues nothing
+   * (high-water mark 0): this subscriber keeps what waits and hands it over, coalesced, when
+   * the runtime reads.
+   */
+  open(
+    opening: Uint8Array,
+    signal: AbortSignal | undefined,
+    joined: () => void,
+    left: (endStream: boolean) => void,
+  ): ReadableStream<Uint8Array> {
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+        // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
+        controller.enqueue(opening);
+        joined();
+      },
+      pull: () => this.pull(),
+      cancel: () => left(false),
+    }, { highWaterMark: 0 });
+    // After `start` ran: a signal that aborted already ends a stream that exists.
+    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(signal, () => left(true));
+    return stream;
+  }
 
   protected deliver(bytes: Uint8Array, _message: HubMessage<T>): Offer {
     // An event bigger than the whole budget still goes to a subscriber with nothing waiting.

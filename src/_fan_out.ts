@@ -4,7 +4,13 @@
 import { KeepAlive } from "./_keep_alive.ts";
 import { DELIVERED, FAILED, FILTERED, FULL, type Subscriber } from "./_subscriber.ts";
 import { HubError } from "./errors.ts";
-import type { HubMessage } from "./message.ts";
+import type { HubMessage, HubStats, SubscriberInfo } from "./message.ts";
+
+/** `HubOptions.onJoin` / `onLeave`. */
+export interface LifecycleHooks {
+  onJoin?: (info: SubscriberInfo) => void;
+  onLeave?: (info: SubscriberInfo) => void;
+}
 
 /** The totals the fan-out keeps (part of `HubStats`). */
 export interface FanOutCounters {
@@ -12,6 +18,23 @@ export interface FanOutCounters {
   delivered: number;
   dropped: number;
   slowDisconnects: number;
+}
+
+/** All of a hub's totals (`HubStats` less the current counts). */
+export type HubCounters = Omit<HubStats, "subscribers" | "topics" | "timers">;
+
+/** Fresh totals, in the order `HubStats` shows them. */
+export function zeroCounters(): HubCounters {
+  return {
+    published: 0,
+    delivered: 0,
+    dropped: 0,
+    slowDisconnects: 0,
+    replayed: 0,
+    rejected: 0,
+    bridgeErrors: 0,
+    bridgeGaps: 0,
+  };
 }
 
 export class FanOut<T> {
@@ -25,9 +48,12 @@ export class FanOut<T> {
   constructor(
     readonly overflow: "close" | "drop",
     keepAlive: number | false,
+    keepAlivePerConnection: boolean,
     readonly counters: FanOutCounters,
+    readonly hooks: LifecycleHooks = {},
   ) {
-    this.#keepAlive = new KeepAlive(keepAlive, this.#all as unknown as Set<Subscriber<unknown>>);
+    const all = this.#all as unknown as Set<Subscriber<unknown>>;
+    this.#keepAlive = new KeepAlive(keepAlive, all, keepAlivePerConnection);
   }
 
   /** Subscribers, including those joining during an offer. */
@@ -40,9 +66,14 @@ export class FanOut<T> {
     return this.#topics.size;
   }
 
-  /** Whether the keep-alive timer runs. */
-  get ticking(): boolean {
-    return this.#keepAlive.running;
+  /** Keep-alive timers running. */
+  get timers(): number {
+    return this.#keepAlive.timers;
+  }
+
+  /** Subscribers of `topic` on this instance. */
+  count(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
   }
 
   /** Whether `topic` has subscribers (its name passed the topic rule when they joined). */
@@ -73,7 +104,8 @@ export class FanOut<T> {
       set.delete(subscriber);
       if (set.size === 0) this.#topics.delete(topic);
     }
-    if (this.#all.size === 0) this.#keepAlive.stop();
+    this.#keepAlive.left(subscriber as Subscriber<unknown>);
+    this.#announce(this.hooks.onLeave, subscriber);
   }
 
   /** Offers one event to every subscriber of `topic`; returns how many took it. */
@@ -111,6 +143,7 @@ export class FanOut<T> {
   closeAll(last: Uint8Array | undefined): void {
     this.#keepAlive.stop();
     const everyone = [...this.#all, ...this.#joining];
+    for (const subscriber of this.#all) this.#announce(this.hooks.onLeave, subscriber);
     this.#all.clear();
     this.#topics.clear();
     this.#joining.length = 0;
@@ -153,6 +186,15 @@ export class FanOut<T> {
       if (set === undefined) this.#topics.set(topic, set = new Set());
       set.add(subscriber);
     }
-    this.#keepAlive.start();
+    this.#keepAlive.joined(subscriber as Subscriber<unknown>);
+    this.#announce(this.hooks.onJoin, subscriber);
+  }
+
+  // Hooks are application code: they run after the current call (a microtask), so they may
+  // publish; one that throws is reported by the runtime like any uncaught error.
+  #announce(hook: ((info: SubscriberInfo) => void) | undefined, subscriber: Subscriber<T>): void {
+    if (hook === undefined) return;
+    const info = subscriber.info ?? { topics: subscriber.topics, key: undefined, request: undefined };
+    queueMicrotask(() => hook(info));
   }
 }

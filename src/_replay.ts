@@ -1,6 +1,8 @@
 // Last-Event-ID → replay or reset. A store that answers at once (MemoryHistory) is replayed
 // before the subscriber joins the fan-out; one that answers later (Redis) makes the subscriber
 // hold live events meanwhile, and they go out after the replay, de-duplicated and in order.
+import { encodeEvent } from "./encode.ts";
+import type { Guard } from "./_guard.ts";
 import type { Held, Subscriber } from "./_subscriber.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
 import type { HubMessage } from "./message.ts";
@@ -11,16 +13,43 @@ export type ResetReason = "unknown-id" | "history-exceeded" | "bus-gap";
 /** What a replay needs from its hub. */
 export interface ReplayContext<T> {
   readonly history: HistoryStore;
-  /** The encoded reset event (with `id` when the client should resume from it). */
-  reset(reason: ResetReason, id?: string): Uint8Array;
+  /** The reset event's type (`HubOptions.resetEvent`). */
+  readonly resetEvent: string;
   /** The message a filter sees for a stored entry; `undefined` when the store kept no payload. */
   messageOf(entry: HistoryEntry): HubMessage<T> | undefined;
   /** Counts events sent from history. */
   replayed(count: number): void;
   /** A filter threw: this subscriber fails, alone. */
   failed(subscriber: Subscriber<T>, error: unknown): void;
-  /** Runs application callbacks (filters) with the hub marked busy: they must not publish. */
-  busy(run: () => void): void;
+  /** Marks the hub busy while application callbacks (filters) run: they must not publish. */
+  readonly guard: Guard;
+}
+
+/** The reset event: `{"reason": …}`, with `id` when the client should resume from it. */
+export function encodeReset(event: string, reason: ResetReason, id?: string): Uint8Array {
+  return encodeEvent({ event, ...(id === undefined ? {} : { id }), data: { reason } });
+}
+
+/** The context a hub's replays share. */
+export function replayContext<T>(
+  history: HistoryStore,
+  resetEvent: string,
+  guard: Guard,
+  counters: { replayed: number },
+  drop: (subscriber: Subscriber<T>) => void,
+): ReplayContext<T> {
+  return {
+    history,
+    resetEvent,
+    guard,
+    messageOf: (entry) =>
+      entry.message && { topic: entry.topic, id: entry.id, ...entry.message } as HubMessage<T>,
+    replayed: (count) => void (counters.replayed += count),
+    failed: (subscriber, error) => {
+      subscriber.fail(error);
+      drop(subscriber);
+    },
+  };
 }
 
 const FAILED_STORE: Replay = { entries: [], complete: false };
@@ -38,12 +67,12 @@ export function startReplay<T>(
     replay = FAILED_STORE; // a store that fails cannot vouch for anything: the client gets a reset
   }
   if (!(replay instanceof Promise)) {
-    context.busy(() => send(subscriber, replay, [], context));
+    context.guard.run(() => send(subscriber, replay, [], context));
     return;
   }
   subscriber.hold();
   replay.then((answer) => answer, () => FAILED_STORE).then((answer) => {
-    context.busy(() => send(subscriber, answer, subscriber.takeHeld(), context));
+    context.guard.run(() => send(subscriber, answer, subscriber.takeHeld(), context));
     const closing = subscriber.closing;
     if (closing === undefined || !subscriber.active) return;
     // The hub closed while the store answered: what was published before close still goes out.
@@ -62,7 +91,8 @@ function send<T>(
   const { entries } = replay;
   if (!replay.complete) {
     const resume = entries.length === 0 && replay.latestId !== undefined ? replay.latestId : undefined;
-    subscriber.push(context.reset(entries.length > 0 ? "history-exceeded" : "unknown-id", resume));
+    const reason = entries.length > 0 ? "history-exceeded" : "unknown-id";
+    subscriber.push(encodeReset(context.resetEvent, reason, resume));
   }
   const seen = new Set<string>();
   let sent = 0;

@@ -4,7 +4,7 @@
 //
 // A subscriber only says what happened to an offer; what to do with one that is full (close
 // it or drop the event) is decided in one place, `_fan_out.ts`.
-import type { HubMessage } from "./message.ts";
+import type { HubMessage, SubscriberInfo } from "./message.ts";
 
 /** What happened to one offer (numbers, not objects: this is the hot path). */
 export const DELIVERED = 0;
@@ -37,6 +37,8 @@ export abstract class Subscriber<T> {
    * still go out, then this last chunk (if any), then the stream ends.
    */
   closing: { last: Uint8Array | undefined } | undefined;
+  /** Who it is, for the lifecycle hooks (set only when the hub has hooks). */
+  info: SubscriberInfo | undefined;
   /** Runs once when this subscriber is gone for good (e.g. removes an abort listener). */
   onGone: (() => void) | undefined;
   /** What `held` counts against the budget (bytes or messages). */
@@ -100,6 +102,17 @@ export abstract class Subscriber<T> {
   /** Hands over what waits unread (the stream is ending cleanly). */
   protected abstract flush(): void;
 
+  /**
+   * Calls `leave` when `signal` aborts. The listener goes when the subscriber does, by any
+   * path: a long-lived signal (a shutdown signal) must not keep every past subscriber reachable.
+   */
+  leaveOnAbort(signal: AbortSignal | undefined | null, leave: () => void): void {
+    if (signal === undefined || signal === null) return;
+    if (signal.aborted) return leave();
+    signal.addEventListener("abort", leave, { once: true });
+    this.onGone = () => signal.removeEventListener("abort", leave);
+  }
+
   /** Ends the stream with an error: the runtime aborts the connection and drops its queue. */
   fail(reason: unknown): void {
     this.active = false;
@@ -138,6 +151,17 @@ export abstract class Subscriber<T> {
 /** An in-process subscriber: a stream of messages with a count budget (the stream's own queue). */
 export class MessageSubscriber<T> extends Subscriber<T> {
   readonly wantsBytes = false;
+
+  /** Its stream: `start` calls `joined`, `cancel` calls `left`; the stream's queue is the budget. */
+  open(joined: () => void, left: () => void): ReadableStream<HubMessage<T>> {
+    return new ReadableStream<HubMessage<T>>({
+      start: (controller) => {
+        this.controller = controller;
+        joined();
+      },
+      cancel: left,
+    }, new CountQueuingStrategy({ highWaterMark: this.budget }));
+  }
 
   protected deliver(_bytes: Uint8Array, message: HubMessage<T>): Offer {
     const room = this.controller.desiredSize ?? 0;

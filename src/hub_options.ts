@@ -4,7 +4,7 @@
  * @module
  */
 import type { Serializer } from "./encode.ts";
-import type { HubMessage } from "./message.ts";
+import type { HubMessage, SubscriberInfo } from "./message.ts";
 import type { HistoryStore } from "./history.ts";
 import type { Bridge } from "./bridge/bridge.ts";
 
@@ -39,6 +39,26 @@ export interface HubOptions {
    * @default {4000}
    */
   keepAlive?: number | false;
+  /**
+   * Where keep-alive timers live. `"shared"`: one timer for the whole hub. `"per-connection"`:
+   * one per HTTP stream, created in its own request: a plain Cloudflare Worker needs it
+   * (workerd ends a streaming response whose own request has no pending timer or I/O);
+   * a Durable Object, Deno, Bun and Node do not.
+   * @default {"shared"}
+   */
+  keepAliveTimer?: "shared" | "per-connection";
+  /**
+   * Called when a subscriber joins (after its replay), with its topics, key and request;
+   * for presence ("who is here"). Runs in a microtask, so it may publish.
+   * @default {undefined}
+   */
+  onJoin?: (info: SubscriberInfo) => void;
+  /**
+   * Called when a subscriber leaves, by any path (disconnect, cancel, overflow, close).
+   * Runs in a microtask, so it may publish.
+   * @default {undefined}
+   */
+  onLeave?: (info: SubscriberInfo) => void;
   /**
    * Subscribers allowed at once; past it requests get 503 with `Retry-After`.
    * @default {Infinity}
@@ -100,10 +120,16 @@ export interface HubOptions {
   deserialize?: (text: string) => unknown;
   /**
    * Told about every bridge failure and gap; the hub keeps serving local subscribers either way.
+   * A gap with `recovered: false` was not caught up: the hub sent its clients a `bus-gap` reset.
    * @default {undefined}
    */
   onBridgeEvent?: (
-    event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string },
+    event: { type: "error"; error: unknown } | {
+      type: "gap";
+      from?: string;
+      reason: string;
+      recovered?: boolean;
+    },
   ) => void;
   /**
    * The longest `Last-Event-ID` considered; a longer one is treated as unknown.
@@ -127,6 +153,11 @@ export interface HubResponseOptions<T> {
   status?: number;
   /** Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query). */
   lastEventId?: string;
+  /**
+   * Who this subscriber is (a user or session id), handed to `onJoin`/`onLeave`. To reach one
+   * user, give each a topic of its own too (e.g. `user:<id>`, see the README).
+   */
+  key?: string;
 }
 
 /** Options for {@linkcode Hub.subscribe}. */
@@ -140,6 +171,8 @@ export interface HubSubscribeOptions<T> {
   bufferMessages?: number;
   /** Unsubscribes when aborted. */
   signal?: AbortSignal;
+  /** Who this subscriber is, handed to `onJoin`/`onLeave`. */
+  key?: string;
 }
 
 /** Options for {@linkcode Hub.close}. */

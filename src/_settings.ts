@@ -1,19 +1,72 @@
-// Every `HubOptions` field is checked when the hub is built: a bad value fails there, with a
-// message naming the option, instead of as a 1 ms timer or as every response rejecting later.
+// A hub's settings: every `HubOptions` field checked when the hub is built (a bad value fails
+// there, with a message naming the option, instead of as a 1 ms timer or as every response
+// rejecting later), and every default filled in, in this one place.
+import { encodeEvent } from "./encode.ts";
 import { assertLineField, assertRetry } from "./event.ts";
 import type { HubOptions } from "./hub_options.ts";
+import { DEFAULT_TOPIC_PATTERN } from "./_topics.ts";
+
+/** The options with their defaults; `options` keeps the callbacks as given. */
+export interface HubSettings {
+  readonly options: HubOptions;
+  readonly pattern: RegExp;
+  readonly overflow: "close" | "drop";
+  readonly keepAlive: number | false;
+  readonly keepAlivePerConnection: boolean;
+  readonly bufferBytes: number;
+  readonly maxSubscribers: number;
+  readonly maxTopics: number;
+  readonly maxLastEventIdLength: number;
+  readonly closedStatus: 204 | 503;
+  /** The `Retry-After` header of a 503, in seconds. */
+  readonly retryAfter: string;
+  readonly resetEvent: string;
+  /** What every stream starts with: a comment, or the `retry:` hint. */
+  readonly opening: Uint8Array;
+}
+
+const OPENING = new TextEncoder().encode(":\n\n");
+
+/** Checks `options` and fills in the defaults. */
+export function settingsOf(options: HubOptions): HubSettings {
+  checkHubOptions(options);
+  return {
+    options,
+    pattern: options.topicPattern ?? DEFAULT_TOPIC_PATTERN,
+    overflow: options.overflow ?? "close",
+    keepAlive: options.keepAlive ?? 4000,
+    keepAlivePerConnection: options.keepAliveTimer === "per-connection",
+    bufferBytes: options.bufferBytes ?? 256 * 1024,
+    maxSubscribers: options.maxSubscribers ?? Infinity,
+    maxTopics: options.maxTopicsPerSubscriber ?? 32,
+    maxLastEventIdLength: options.maxLastEventIdLength ?? 128,
+    closedStatus: options.closedStatus ?? 204,
+    retryAfter: String(options.retryAfter ?? 5),
+    resetEvent: options.resetEvent ?? "sse-hub:reset",
+    opening: options.retry === undefined ? OPENING : encodeEvent({ retry: options.retry }),
+  };
+}
 
 /** The longest delay `setInterval` takes; a larger one (or 0, -1, Infinity) fires every 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Throws `TypeError` or `RangeError` (or `EventFieldError` for `retry`/`resetEvent`) on a bad option. */
-export function checkHubOptions(options: HubOptions): void {
+function checkHubOptions(options: HubOptions): void {
   if (typeof options !== "object" || options === null) throw new TypeError("`HubOptions` must be an object");
   const o = options as Record<keyof HubOptions, unknown>;
   functionOrUndefined("serialize", o.serialize);
   functionOrUndefined("deserialize", o.deserialize);
   functionOrUndefined("authorize", o.authorize);
   functionOrUndefined("onBridgeEvent", o.onBridgeEvent);
+  functionOrUndefined("onJoin", o.onJoin);
+  functionOrUndefined("onLeave", o.onLeave);
+  if (
+    o.keepAliveTimer !== undefined && o.keepAliveTimer !== "shared" && o.keepAliveTimer !== "per-connection"
+  ) {
+    throw new TypeError(
+      `\`HubOptions.keepAliveTimer\` must be "shared" or "per-connection", got ${shown(o.keepAliveTimer)}`,
+    );
+  }
   if (o.history !== undefined && o.history !== false && !hasMethods(o.history, "append", "since")) {
     throw new TypeError("`HubOptions.history` must be false or a HistoryStore (with `append` and `since`)");
   }
