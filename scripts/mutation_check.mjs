@@ -23,12 +23,12 @@ const KEEP_ALIVE = ["tests/keep_alive_test.ts", "tests/hub_test.ts"];
 /** name, file, the exact text to replace and its replacement, and the tests to run. */
 const MUTATIONS = [
   // Unsubscribe paths.
-  ["cancel of an HTTP response's stream does nothing", "src/hub.ts", "      pull: () => subscriber.pull(),\n      cancel: () => this.#fanOut.remove(subscriber),", "      pull: () => subscriber.pull(),\n      cancel: () => {},", UNSUBSCRIBE],
-  ["cancel of an in-process subscribe stream does nothing", "src/hub.ts", "        this.#fanOut.add(subscriber);\n      },\n      cancel: () => this.#fanOut.remove(subscriber),", "        this.#fanOut.add(subscriber);\n      },\n      cancel: () => {},", UNSUBSCRIBE],
-  ["request.signal is not listened to", "src/hub.ts", "    if (SIGNAL_MEANS_CLIENT_LEFT) this.#leaveOnAbort(subscriber, request.signal);\n", "", UNSUBSCRIBE],
-  ["subscribe's signal is not listened to", "src/hub.ts", "    this.#leaveOnAbort(subscriber, options.signal);\n", "", UNSUBSCRIBE],
-  ["an abort after subscribing is ignored (request.signal and subscribe signal)", "src/hub.ts", '    signal.addEventListener("abort", leave, { once: true });\n', "", UNSUBSCRIBE],
-  ["an already aborted signal is ignored (request.signal and subscribe signal)", "src/hub.ts", "    if (signal.aborted) return this.#fanOut.remove(subscriber, true);\n", "    if (signal.aborted) return;\n", UNSUBSCRIBE],
+  ["cancel of an HTTP response's stream does nothing", "src/_byte_subscriber.ts", "      cancel: () => left(false),", "      cancel: () => {},", UNSUBSCRIBE],
+  ["cancel of an in-process subscribe stream does nothing", "src/_subscriber.ts", "      cancel: left,", "      cancel: () => {},", UNSUBSCRIBE],
+  ["request.signal is not listened to", "src/_byte_subscriber.ts", "    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(signal, () => left(true));\n", "", UNSUBSCRIBE],
+  ["subscribe's signal is not listened to", "src/hub.ts", "    subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));\n", "", UNSUBSCRIBE],
+  ["an abort after subscribing is ignored (request.signal and subscribe signal)", "src/_subscriber.ts", '    signal.addEventListener("abort", leave, { once: true });\n', "", UNSUBSCRIBE],
+  ["an already aborted signal is ignored (request.signal and subscribe signal)", "src/_subscriber.ts", "    if (signal.aborted) return leave();\n", "    if (signal.aborted) return;\n", UNSUBSCRIBE],
   // Overflow branches.
   ['"close": a full subscriber is neither closed nor counted (the event is lost)', "src/_fan_out.ts", "    this.counters.slowDisconnects++;\n", "    return;\n", OVERFLOW],
   ['"close": a full subscriber is closed but not counted', "src/_fan_out.ts", "    this.counters.slowDisconnects++;\n", "", OVERFLOW],
@@ -39,10 +39,12 @@ const MUTATIONS = [
   ['held during an async replay: "drop" drops instead of closing', "src/_fan_out.ts", 'if (this.overflow === "drop" && subscriber.held === undefined) {', 'if (this.overflow === "drop") {', HELD],
   ["held during an async replay: the budget is ignored", "src/_subscriber.ts", "      if (this.#heldSize > 0 && this.#heldSize + size > this.budget) return FULL;\n", "", HELD],
   // Keep-alive settings.
-  ["Hub: the keepAlive number is ignored (always 4 s)", "src/hub.ts", "options.keepAlive ?? 4000, this.#stats", "4000, this.#stats", KEEP_ALIVE],
-  ["Hub: keepAlive: false is ignored (a 0 ms timer)", "src/_keep_alive.ts", "if (this.#timer !== undefined || this.interval === false) return;", "if (this.#timer !== undefined) return;", KEEP_ALIVE],
-  ["Hub: keepAlive: false means the 4 s default", "src/hub.ts", "options.keepAlive ?? 4000, this.#stats", "options.keepAlive || 4000, this.#stats", KEEP_ALIVE],
+  ["Hub: the keepAlive number is ignored (always 4 s)", "src/_settings.ts", "keepAlive: options.keepAlive ?? 4000,", "keepAlive: options.keepAlive === false ? false : 4000,", KEEP_ALIVE],
+  ["Hub: keepAlive: false is ignored (a 0 ms timer)", "src/_keep_alive.ts", "    if (this.interval === false) return;\n", "", KEEP_ALIVE],
+  ["Hub: keepAlive: false means the 4 s default", "src/_settings.ts", "keepAlive: options.keepAlive ?? 4000,", "keepAlive: options.keepAlive || 4000,", KEEP_ALIVE],
   ["Hub: the keep-alive tick sends nothing", "src/_keep_alive.ts", "if (!subscriber.wrote && subscriber.wantsBytes) subscriber.push(PING);", "", KEEP_ALIVE],
+  ['Hub: keepAliveTimer: "per-connection" is ignored (one shared timer)', "src/_settings.ts", 'keepAlivePerConnection: options.keepAliveTimer === "per-connection",', "keepAlivePerConnection: false,", KEEP_ALIVE],
+  ["Hub: a per-connection timer is never started", "src/_keep_alive.ts", "      this.#perConnection.set(subscriber, setInterval(() => ping(subscriber), this.interval));\n", "", KEEP_ALIVE],
   ["createEventStream: the keepAlive number is ignored (always 4 s)", "src/stream.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive === false ? false : 4000;", KEEP_ALIVE],
   ["createEventStream: keepAlive: false is ignored (a 0 ms timer)", "src/stream.ts", "    if (interval !== false) {\n", "    if (true) {\n", KEEP_ALIVE],
   ["createEventStream: keepAlive: false means the 4 s default", "src/stream.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive || 4000;", KEEP_ALIVE],

@@ -50,6 +50,36 @@ describe("Hub keepAlive", () => {
   });
 });
 
+describe('Hub keepAlive with keepAliveTimer: "per-connection"', () => {
+  it("Hub runs one timer per HTTP stream and sends each idle stream a comment every `keepAlive` ms", async () => {
+    const hub = new Hub<string>({ keepAlive: INTERVAL, keepAliveTimer: "per-connection" });
+    const clients = [await hubStream(hub), await hubStream(hub)];
+    const inProcess = hub.subscribe("t"); // carries messages, not bytes: no timer of its own
+    assert.equal(hub.stats().timers, 2);
+    for (const client of clients) await client.textUntil((text) => pings(text) >= 3, WITHIN);
+    await clients[0]!.close();
+    assert.equal(hub.stats().timers, 1);
+    await clients[1]!.close();
+    assert.equal(hub.stats().timers, 0);
+    await inProcess.cancel();
+    hub.close();
+  });
+
+  it("Hub with keepAlive: false runs no per-connection timer and sends nothing while a 20 ms hub's stream gets three comments", async () => {
+    const quiet = new Hub<string>({ keepAlive: false, keepAliveTimer: "per-connection" });
+    const control = new Hub<string>({ keepAlive: INTERVAL, keepAliveTimer: "per-connection" });
+    const silent = await hubStream(quiet);
+    const pinged = await hubStream(control);
+    assert.equal(quiet.stats().timers, 0);
+    await pinged.textUntil((text) => pings(text) >= 3, WITHIN);
+    assert.equal(silent.text, ":\n\n");
+    assert.equal(quiet.stats().timers, 0);
+    await Promise.all([silent.close(), pinged.close()]);
+    quiet.close();
+    control.close();
+  });
+});
+
 describe("createEventStream keepAlive", () => {
   it("createEventStream sends an idle stream a keep-alive comment every `keepAlive` ms", async () => {
     const stream = createEventStream({ keepAlive: INTERVAL });
