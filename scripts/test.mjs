@@ -109,6 +109,12 @@ async function main() {
   const files = testFiles(targets.length > 0 ? targets : ["tests/"]);
   console.log(`FUZZ_SEED=${FUZZ_SEED}  (replay: FUZZ_SEED=${FUZZ_SEED} npm test)`);
   prepare(files);
+  const undated = files.filter((file) => /from "node:test"/.test(readFileSync(join(root, file), "utf8")));
+  if (undated.length > 0) {
+    console.log(
+      `note: no per-test deadline under deno test (import describe/it from tests/helpers/timed.ts): ${undated.join(", ")}`,
+    );
+  }
   mkdirSync(artifacts, { recursive: true });
 
   const checked = !process.env.SKIP_CHECKS;
