@@ -59,3 +59,7 @@ export type {
 } from "./src/publish.ts";
 export { formatMetrics, metricsResponse } from "./src/metrics.ts";
 export type { MetricsOptions } from "./src/metrics.ts";
+export { typed } from "./src/typed_events.ts";
+export type { EventMap, TypedHub } from "./src/typed_events.ts";
+export { DurableObjectHistory } from "./src/durable_object_history.ts";
+export type { DurableObjectHistoryOptions, DurableObjectStorageLike } from "./src/durable_object_history.ts";

@@ -1,5 +1,6 @@
 // Fails when the JSR manifest (deno.json) and the npm manifest (package.json) drift apart:
-// same version, and each one's export map points at the same entry module.
+// same version, and each one's export map points at the same entry module (subpaths such as
+// `./client` too), and `npm run build` (tsconfig.build.json) emits every one of them.
 import { readFileSync } from "node:fs";
 
 const root = new URL("..", import.meta.url);
@@ -16,6 +17,10 @@ for (const key of new Set([...Object.keys(denoExports), ...Object.keys(npmExport
   if (!source || source !== built || source !== types) {
     problems.push(`export "${key}": deno.json ${denoExports[key]} vs package.json ${JSON.stringify(npmExports[key])}`);
   }
+}
+const build = JSON.parse(readFileSync(new URL("tsconfig.build.json", root), "utf8"));
+for (const [key, source] of Object.entries(denoExports)) {
+  if (!build.files?.includes(source.replace(/^\.\//, ""))) problems.push(`export "${key}": tsconfig.build.json does not build ${source}`);
 }
 if (pkg.dependencies && Object.keys(pkg.dependencies).length) problems.push("package.json has runtime dependencies");
 if (problems.length) {

@@ -157,7 +157,7 @@ export class Hub<T = unknown> {
     this.#identify(subscriber, options.key, request);
     const joined = () => this.#join(subscriber, lastEventId);
     const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
-    const stream = subscriber.open(settings.opening, request.signal, joined, leave);
+    const stream = subscriber.open(settings.opening, request, joined, leave);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 

@@ -81,7 +81,7 @@ describe(`demo over HTTP (${runtime})`, () => {
     assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'none'/);
     const html = await response.text();
     assert.match(html, /^<!doctype html>/);
-    assert.match(html, /new EventSource\(/);
+    assert.match(html, /import \{ connect \} from "\/client\.js"/); // the page runs on sse-hub's client
     assert.doesNotMatch(html, /\b(?:src|href)="(?!data:)/, "no external script, style or link");
   });
 
