@@ -12,12 +12,16 @@
 //   POST /subscribe        {"topics": ["...", ...]} → the SSE stream of those topics (a stream with a body)
 //   POST /debug/refuse     {"status", "retryAfter"?, "count"?}: the next `count` (1) stream requests
 //                          get that status (and `Retry-After`), for tests of the client (only with `debug`)
+//   GET  /presence         {"instance", "names"}: who is connected to this instance (with `presence`)
 //
+// A stream request's `?name=` (letters, digits, ` _.-`, up to 32) is who the subscriber is: with
+// `presence`, every instance publishes who is here on topic `presence` (see presence.ts).
 // A "tick" event goes to topic `system` every `tickMs`.
 import { Hub, metricsResponse, publishHandler, textResponse } from "@sse-hub/sse-hub";
 import { PAGE_HTML } from "./page.ts";
 import { CLIENT_JS } from "./client_js.ts";
 import { Tickets } from "./tickets.ts";
+import { NAME, type Presence } from "./presence.ts";
 
 /** Options for {@linkcode createApp}. */
 export interface AppOptions {
@@ -27,6 +31,8 @@ export interface AppOptions {
   tickMs?: number;
   /** Enables `POST /debug/drop` (for tests of reconnection). Default false. */
   debug?: boolean;
+  /** Who is here: built with the hub (its hooks are the hub's `onJoin`/`onLeave`). */
+  presence?: Presence;
 }
 
 /** The demo: a fetch handler and a way to stop it. */
@@ -45,7 +51,8 @@ const PAGE_HEADERS = {
 };
 
 export function createApp(options: AppOptions): App {
-  const { hub, tickMs = 5000, debug = false } = options;
+  const { hub, tickMs = 5000, debug = false, presence } = options;
+  presence?.attach(hub);
   const publish = publishHandler(hub);
   const streams = new Set<() => void>();
   const tickets = new Tickets();
@@ -76,7 +83,11 @@ export function createApp(options: AppOptions): App {
         headers: retryAfter === undefined ? {} : { "retry-after": String(retryAfter) },
       });
     }
-    const response = await hub.response(request, { topics });
+    const name = new URL(request.url).searchParams.get("name");
+    if (name !== null && !NAME.test(name)) {
+      return textResponse(400, "`name`: 1 to 32 letters, digits, spaces, _ . -");
+    }
+    const response = await hub.response(request, { topics, ...(name === null ? {} : { key: name }) });
     return debug ? droppable(response, streams) : response;
   }
 
@@ -103,6 +114,12 @@ export function createApp(options: AppOptions): App {
           return new Response(method === "HEAD" ? null : PAGE_HTML, { headers: PAGE_HEADERS });
         case "/publish":
           return publish(request);
+        case "/presence":
+          if (!presence) break;
+          if (method !== "GET") return notAllowed("GET");
+          return Response.json({ instance: presence.instance, names: presence.names() }, {
+            headers: { "cache-control": "no-store" },
+          });
         case "/stats":
           if (method !== "GET") return notAllowed("GET");
           return Response.json(hub.stats(), { headers: { "cache-control": "no-store" } });
@@ -149,6 +166,7 @@ export function createApp(options: AppOptions): App {
     },
     close() {
       clearInterval(timer);
+      presence?.stop();
       hub.close();
     },
   };

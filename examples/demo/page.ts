@@ -3,7 +3,8 @@
 // `system` ticks) with `connect()`, optionally as a private stream behind `Authorization: Bearer`
 // with a fresh single-use ticket for every reconnect; it shows the connection state,
 // reconnections, the last failure, the hub's reset event (and reloads its state on it), and
-// the live subscriber count (polled from /stats), and publishes through POST /publish.
+// the live subscriber count (polled from /stats), who is here on every instance (`presence`
+// snapshots, merged by instance), and publishes through POST /publish.
 // Every received value is written with textContent: anyone may publish, so nothing is HTML.
 
 import { PAGE_CSS } from "./page_style.ts";
@@ -45,6 +46,13 @@ ${PAGE_CSS}</style>
       </form>
     </section>
     <section>
+      <h2>Who is here <span id="here-count"></span></h2>
+      <label for="name">Your name</label>
+      <input id="name" maxlength="32" pattern="[\\p{L}\\p{N} _.\\-]{1,32}" autocomplete="nickname">
+      <ul id="here"></ul>
+      <p class="hint">Every instance publishes who is connected to it on topic <code>presence</code>.</p>
+    </section>
+    <section>
       <h2>Publish</h2>
       <form id="publish">
         <label for="pub-topic">Topic</label>
@@ -74,6 +82,21 @@ import { connect } from "/client.js";
 const $ = (id) => document.getElementById(id);
 let connection = null;
 let received = 0;
+const here = new Map(); // instance → { names, until }: the latest snapshot of each instance
+
+function showHere() {
+  const names = new Set();
+  for (const [instance, snapshot] of here) {
+    if (snapshot.until < Date.now()) here.delete(instance); // not heard from for 3 heartbeats
+    else for (const name of snapshot.names) names.add(name);
+  }
+  $("here").replaceChildren(...[...names].sort().map((name) => {
+    const li = document.createElement("li");
+    li.textContent = name;
+    return li;
+  }));
+  $("here-count").textContent = "(" + names.size + ")";
+}
 
 function setState(state) {
   $("state").textContent = state;
@@ -122,6 +145,14 @@ async function follow(current) {
         // Events were missed that no replay can bring back: say so, and reload what the page keeps.
         addEntry("sse-hub:reset", item.id, "missed events cannot be replayed (" + item.reason + "); state reloaded");
         pollStats();
+      } else if (item.event === "presence") {
+        try {
+          const { instance, names, heartbeatMs } = JSON.parse(item.data);
+          here.set(instance, { names, until: Date.now() + 3 * heartbeatMs });
+        } catch {
+          // Not a snapshot: anyone may publish to any topic.
+        }
+        showHere();
       } else if (item.event === "tick") {
         try {
           $("tick").textContent = clock(new Date(JSON.parse(item.data).time));
@@ -138,9 +169,11 @@ async function follow(current) {
 function start() {
   if (connection) connection.close();
   const topic = $("topic").value.trim();
-  const topics = topic === "system" ? "system" : encodeURIComponent(topic) + ",system";
+  const topics = [...new Set([topic, "system", "presence"])].map(encodeURIComponent).join(",");
   const isPrivate = $("private").checked;
-  const url = (isPrivate ? "/private/events/" : "/events/") + topics;
+  const name = $("name").value.trim();
+  localStorage.setItem("sse-hub-demo-name", name);
+  const url = (isPrivate ? "/private/events/" : "/events/") + topics + (name ? "?name=" + encodeURIComponent(name) : "");
   $("stream-url").textContent = "GET " + url + (isPrivate ? " (Authorization: Bearer …)" : "");
   history.replaceState(null, "", "#" + encodeURIComponent(topic) + (isPrivate ? ";private" : ""));
   $("reconnects").textContent = "0";
@@ -232,8 +265,11 @@ try {
 } catch {
   // Not a topic: keep the default.
 }
+$("name").value = localStorage.getItem("sse-hub-demo-name") ?? "guest-" + Math.random().toString(16).slice(2, 6);
+$("name").addEventListener("change", () => $("name").checkValidity() && start());
 start();
 pollStats();
+setInterval(showHere, 1000);
 setInterval(pollStats, 2000);
 </script>
 </body>
