@@ -25,7 +25,7 @@ const MUTATIONS = [
   // Unsubscribe paths.
   ["cancel of an HTTP response's stream does nothing", "src/_byte_subscriber.ts", "      cancel: () => left(false),", "      cancel: () => {},", UNSUBSCRIBE],
   ["cancel of an in-process subscribe stream does nothing", "src/_subscriber.ts", "      cancel: left,", "      cancel: () => {},", UNSUBSCRIBE],
-  ["request.signal is not listened to", "src/_byte_subscriber.ts", "    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(signal, () => left(true));\n", "", UNSUBSCRIBE],
+  ["request.signal is not listened to", "src/_byte_subscriber.ts", "    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => left(true));\n", "", UNSUBSCRIBE],
   ["subscribe's signal is not listened to", "src/hub.ts", "    subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));\n", "", UNSUBSCRIBE],
   ["an abort after subscribing is ignored (request.signal and subscribe signal)", "src/_subscriber.ts", '    signal.addEventListener("abort", leave, { once: true });\n', "", UNSUBSCRIBE],
   ["an already aborted signal is ignored (request.signal and subscribe signal)", "src/_subscriber.ts", "    if (signal.aborted) return leave();\n", "    if (signal.aborted) return;\n", UNSUBSCRIBE],
