@@ -119,10 +119,10 @@ async function main() {
 
   const checked = !process.env.SKIP_CHECKS;
   if (checked) {
-    await check("deno check", bin("deno"), ["check", "--quiet", "mod.ts", "src/", "tests/", "examples/", "bench/"]);
+    await check("deno check", bin("deno"), ["check", "--quiet", "mod.ts", "client.ts", "src/", "tests/", "examples/", "bench/"]);
     await check("deno lint", bin("deno"), ["lint", "--quiet"]);
-    await check("deno doc --lint mod.ts", bin("deno"), ["doc", "--lint", "mod.ts"]);
-    await check("deno test --doc (JSDoc examples run)", bin("deno"), ["test", "--doc", "--allow-all", "--quiet", "mod.ts", "src/"]);
+    await check("deno doc --lint mod.ts client.ts", bin("deno"), ["doc", "--lint", "mod.ts", "client.ts"]);
+    await check("deno test --doc (JSDoc examples run)", bin("deno"), ["test", "--doc", "--allow-all", "--quiet", "mod.ts", "client.ts", "src/"]);
     await check("tsc: web-standard globals only (mod.ts)", bin("tsc"), ["--noEmit", "-p", "tsconfig.web.json"]);
     await check("tsc: with bun-types (tests, Bun example)", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);
     await check("package.json and deno.json agree", process.execPath, ["scripts/check_manifests.mjs"]);
