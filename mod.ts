@@ -31,9 +31,10 @@ export type {
   HubResponseOptions,
   HubSubscribeOptions,
 } from "./src/hub_options.ts";
-export type { HubMessage, HubStats, PublishResult } from "./src/message.ts";
-export { MemoryHistory } from "./src/history.ts";
-export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
+export type { HubMessage, HubStats, PublishResult, SubscriberInfo } from "./src/message.ts";
+export { MemoryHistory } from "./src/memory_history.ts";
+export type { HistoryEntry, HistoryStore, Replay } from "./src/history.ts";
+export type { MemoryHistoryOptions } from "./src/memory_history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
 export { BroadcastChannelBridge } from "./src/bridge/broadcast_channel.ts";
 export type { BroadcastChannelBridgeOptions } from "./src/bridge/broadcast_channel.ts";
@@ -60,3 +61,7 @@ export type {
 } from "./src/publish.ts";
 export { formatMetrics, metricsResponse } from "./src/metrics.ts";
 export type { MetricsOptions } from "./src/metrics.ts";
+export { typed } from "./src/typed_events.ts";
+export type { EventMap, TypedHub } from "./src/typed_events.ts";
+export { DurableObjectHistory } from "./src/durable_object_history.ts";
+export type { DurableObjectHistoryOptions, DurableObjectStorageLike } from "./src/durable_object_history.ts";

@@ -1,6 +1,6 @@
 // Fails when the JSR manifest (deno.json) and the npm manifest (package.json) drift apart, or
-// either one misses what a published package needs: same version; each entry point in both
-// export maps, built by tsconfig.build.json, published to JSR, with `types`/`main` and
+// either one misses what a published package needs: same version; each entry point (subpaths such
+// as `./redis`, `./client` too) in both export maps, built by tsconfig.build.json, published to JSR, with `types`/`main` and
 // `typesVersions` fallbacks for resolvers that ignore "exports"; a license; no runtime dependency.
 import { existsSync, readFileSync } from "node:fs";
 

@@ -4,7 +4,13 @@
 import { KeepAlive } from "./_keep_alive.ts";
 import { DELIVERED, FAILED, FILTERED, FULL, type Subscriber } from "./_subscriber.ts";
 import { HubError } from "./errors.ts";
-import type { HubMessage, HubStats } from "./message.ts";
+import type { HubMessage, HubStats, SubscriberInfo } from "./message.ts";
+
+/** `HubOptions.onJoin` / `onLeave`. */
+export interface LifecycleHooks {
+  onJoin?: (info: SubscriberInfo) => void;
+  onLeave?: (info: SubscriberInfo) => void;
+}
 
 /** The totals the fan-out keeps (part of `HubStats`). */
 export interface FanOutCounters {
@@ -42,9 +48,12 @@ export class FanOut<T> {
   constructor(
     readonly overflow: "close" | "drop",
     keepAlive: number | false,
+    keepAlivePerConnection: boolean,
     readonly counters: FanOutCounters,
+    readonly hooks: LifecycleHooks = {},
   ) {
-    this.#keepAlive = new KeepAlive(keepAlive, this.#all as unknown as Set<Subscriber<unknown>>);
+    const all = this.#all as unknown as Set<Subscriber<unknown>>;
+    this.#keepAlive = new KeepAlive(keepAlive, all, keepAlivePerConnection);
   }
 
   /** Subscribers, including those joining during an offer. */
@@ -57,14 +66,26 @@ export class FanOut<T> {
     return this.#topics.size;
   }
 
-  /** Whether the keep-alive timer runs. */
-  get ticking(): boolean {
-    return this.#keepAlive.running;
+  /** Keep-alive timers running. */
+  get timers(): number {
+    return this.#keepAlive.timers;
+  }
+
+  /** Subscribers of `topic` on this instance. */
+  count(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
   }
 
   /** Whether `topic` has subscribers (its name passed the topic rule when they joined). */
   follows(topic: string): boolean {
     return this.#topics.has(topic);
+  }
+
+  /** Keeps who a subscriber is, for the lifecycle hooks only: without them idle subscribers stay small. */
+  identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
+    if (this.hooks.onJoin || this.hooks.onLeave) {
+      subscriber.info = { topics: subscriber.topics, key, request };
+    }
   }
 
   add(subscriber: Subscriber<T>): void {
@@ -90,7 +111,8 @@ export class FanOut<T> {
       set.delete(subscriber);
       if (set.size === 0) this.#topics.delete(topic);
     }
-    if (this.#all.size === 0) this.#keepAlive.stop();
+    this.#keepAlive.left(subscriber as Subscriber<unknown>);
+    this.#announce(this.hooks.onLeave, subscriber);
   }
 
   /** Offers one event to every subscriber of `topic`; returns how many took it. */
@@ -128,6 +150,7 @@ export class FanOut<T> {
   closeAll(last: Uint8Array | undefined): void {
     this.#keepAlive.stop();
     const everyone = [...this.#all, ...this.#joining];
+    for (const subscriber of this.#all) this.#announce(this.hooks.onLeave, subscriber);
     this.#all.clear();
     this.#topics.clear();
     this.#joining.length = 0;
@@ -170,6 +193,15 @@ export class FanOut<T> {
       if (set === undefined) this.#topics.set(topic, set = new Set());
       set.add(subscriber);
     }
-    this.#keepAlive.start();
+    this.#keepAlive.joined(subscriber as Subscriber<unknown>);
+    this.#announce(this.hooks.onJoin, subscriber);
+  }
+
+  // Hooks are application code: they run after the current call (a microtask), so they may
+  // publish; one that throws is reported by the runtime like any uncaught error.
+  #announce(hook: ((info: SubscriberInfo) => void) | undefined, subscriber: Subscriber<T>): void {
+    if (hook === undefined) return;
+    const info = subscriber.info ?? { topics: subscriber.topics, key: undefined, request: undefined };
+    queueMicrotask(() => hook(info));
   }
 }

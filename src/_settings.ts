@@ -12,6 +12,7 @@ export interface HubSettings {
   readonly pattern: RegExp;
   readonly overflow: "close" | "drop";
   readonly keepAlive: number | false;
+  readonly keepAlivePerConnection: boolean;
   readonly bufferBytes: number;
   readonly maxSubscribers: number;
   readonly maxTopics: number;
@@ -34,6 +35,7 @@ export function settingsOf(options: HubOptions): HubSettings {
     pattern: options.topicPattern ?? DEFAULT_TOPIC_PATTERN,
     overflow: options.overflow ?? "close",
     keepAlive: options.keepAlive ?? 4000,
+    keepAlivePerConnection: options.keepAliveTimer === "per-connection",
     bufferBytes: options.bufferBytes ?? 256 * 1024,
     maxSubscribers: options.maxSubscribers ?? Infinity,
     maxTopics: options.maxTopicsPerSubscriber ?? 32,
@@ -56,6 +58,15 @@ function checkHubOptions(options: HubOptions): void {
   functionOrUndefined("deserialize", o.deserialize);
   functionOrUndefined("authorize", o.authorize);
   functionOrUndefined("onBridgeEvent", o.onBridgeEvent);
+  functionOrUndefined("onJoin", o.onJoin);
+  functionOrUndefined("onLeave", o.onLeave);
+  if (
+    o.keepAliveTimer !== undefined && o.keepAliveTimer !== "shared" && o.keepAliveTimer !== "per-connection"
+  ) {
+    throw new TypeError(
+      `\`HubOptions.keepAliveTimer\` must be "shared" or "per-connection", got ${shown(o.keepAliveTimer)}`,
+    );
+  }
   if (o.history !== undefined && o.history !== false && !hasMethods(o.history, "append", "since")) {
     throw new TypeError("`HubOptions.history` must be false or a HistoryStore (with `append` and `since`)");
   }

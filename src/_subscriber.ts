@@ -4,7 +4,7 @@
 //
 // A subscriber only says what happened to an offer; what to do with one that is full (close
 // it or drop the event) is decided in one place, `_fan_out.ts`.
-import type { HubMessage } from "./message.ts";
+import type { HubMessage, SubscriberInfo } from "./message.ts";
 
 /** What happened to one offer (numbers, not objects: this is the hot path). */
 export const DELIVERED = 0;
@@ -37,6 +37,8 @@ export abstract class Subscriber<T> {
    * still go out, then this last chunk (if any), then the stream ends.
    */
   closing: { last: Uint8Array | undefined } | undefined;
+  /** Who it is, for the lifecycle hooks (set only when the hub has hooks). */
+  info: SubscriberInfo | undefined;
   /** Runs once when this subscriber is gone for good (e.g. removes an abort listener). */
   onGone: (() => void) | undefined;
   /** What `held` counts against the budget (bytes or messages). */

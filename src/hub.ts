@@ -7,7 +7,7 @@
 import { encodeEvent, encodePublished } from "./encode.ts";
 import { assertPublishedEvent } from "./event.ts";
 import { HubError } from "./errors.ts";
-import { MemoryHistory } from "./history.ts";
+import { MemoryHistory } from "./memory_history.ts";
 import type { HistoryStore } from "./history.ts";
 import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
 import type { HubMessage, HubStats, PublishResult } from "./message.ts";
@@ -17,7 +17,7 @@ import { BusLink } from "./_bus_link.ts";
 import { ByteSubscriber } from "./_byte_subscriber.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
-import { encodeReset, type ReplayContext, replayContext, startReplay } from "./_replay.ts";
+import { type ReplayContext, replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber, type Subscriber } from "./_subscriber.ts";
 import { assertTopic } from "./_topics.ts";
@@ -64,21 +64,15 @@ export class Hub<T = unknown> {
     const settings = this.#settings = settingsOf(options);
     const { bridge, history } = options;
     this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
-    this.#fanOut = new FanOut(settings.overflow, settings.keepAlive, this.#stats);
+    const { keepAlive, keepAlivePerConnection } = settings;
+    this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
     const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
     this.#replay = this.#history &&
-      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
-    this.#bus = bridge && new BusLink<T>(bridge, {
-      pattern: settings.pattern,
-      options,
-      guard: this.#guard,
-      counters: this.#stats,
-      // A bridge's own store has the event already; a local one may refuse bus ids (reported).
-      record: (entry) => void (this.#history !== bridge.history && this.#history?.append(entry)),
-      offer: (message, bytes) =>
-        this.#closed ? 0 : this.#guard.run(() => this.#fanOut.offer(message.topic, bytes, message)),
-      lost: () => this.#fanOut.broadcast(encodeReset(settings.resetEvent, "bus-gap")),
-    });
+      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
+    const guard = this.#guard, counters = this.#stats, fanOut = this.#fanOut;
+    // A bridge's own store has every bus event already: the link records only into another.
+    const local = this.#history === bridge?.history ? undefined : this.#history;
+    this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
   }
 
   /** Open subscriptions, HTTP and in-process. */
@@ -104,16 +98,7 @@ export class Hub<T = unknown> {
    * @throws {EventFieldError} When the event cannot be encoded (nothing is sent or recorded).
    */
   publish(topic: string, data: T, options?: { event?: string }): PublishResult {
-    this.#assertCanPublish();
-    if (this.#bus !== undefined) {
-      throw new HubError(
-        "bridged",
-        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
-      );
-    }
-    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, false);
     return this.#guard.run(() => {
       const id = this.#nextId();
       // Serialized and encoded once, here; every subscriber gets these same bytes.
@@ -137,10 +122,7 @@ export class Hub<T = unknown> {
    */
   async publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
     if (this.#bus === undefined) return this.publish(topic, data, options);
-    this.#assertCanPublish();
-    assertTopic(topic, this.#settings.pattern);
-    const event = options?.event;
-    if (event !== undefined) assertPublishedEvent(event);
+    const event = this.#checkPublish(topic, options?.event, true);
     return await this.#bus.publish(topic, data, event, this.#settings.options.serialize);
   }
 
@@ -165,9 +147,10 @@ export class Hub<T = unknown> {
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
+    this.#fanOut.identify(subscriber, options.key, request);
     const joined = () => this.#join(subscriber, lastEventId);
     const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
-    const stream = subscriber.open(settings.opening, request.signal, joined, leave);
+    const stream = subscriber.open(settings.opening, request, joined, leave);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -189,9 +172,34 @@ export class Hub<T = unknown> {
   ): ReadableStream<HubMessage<T>> {
     const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
     const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
+    this.#fanOut.identify(subscriber, options.key, undefined);
     const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
     subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
     return stream;
+  }
+
+  /**
+   * Subscribers of `topic` on this instance, now (for presence across instances, publish
+   * joins and leaves from `onJoin`/`onLeave`).
+   *
+   * @param topic The topic.
+   * @returns How many subscribers follow it.
+   *
+   * @example
+   * ```ts
+   * import { Hub } from "@sse-hub/sse-hub";
+   * import assert from "node:assert/strict";
+   *
+   * const hub = new Hub<string>();
+   * const stream = hub.subscribe(["lobby", "news"]);
+   * assert.equal(hub.count("lobby"), 1);
+   * await stream.cancel();
+   * assert.equal(hub.count("lobby"), 0);
+   * hub.close();
+   * ```
+   */
+  count(topic: string): number {
+    return this.#fanOut.count(topic);
   }
 
   /**
@@ -203,7 +211,7 @@ export class Hub<T = unknown> {
     return {
       subscribers: this.#fanOut.size,
       topics: this.#fanOut.topicCount,
-      timers: (this.#fanOut.ticking ? 1 : 0) + (this.#bus?.timers ?? 0),
+      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0),
       ...this.#stats,
     };
   }
@@ -236,7 +244,14 @@ export class Hub<T = unknown> {
   // two steps for bus events). A store that fails fails the publish: nothing was sent.
   #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    this.#history?.append({ id, topic, bytes, message: { event, data } });
+    this.#history?.append({
+      id,
+      topic,
+      bytes,
+      event,
+      json: typeof data !== "string",
+      message: { event, data },
+    });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
@@ -254,8 +269,17 @@ export class Hub<T = unknown> {
     if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
   }
 
-  #assertCanPublish(): void {
+  #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
     if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
     this.#guard.assertIdle();
+    if (!viaBus && this.#bus !== undefined) {
+      throw new HubError(
+        "bridged",
+        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
+      );
+    }
+    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
+    if (event !== undefined) assertPublishedEvent(event);
+    return event;
   }
 }

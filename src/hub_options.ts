@@ -4,7 +4,7 @@
  * @module
  */
 import type { Serializer } from "./encode.ts";
-import type { HubMessage } from "./message.ts";
+import type { HubMessage, SubscriberInfo } from "./message.ts";
 import type { HistoryStore } from "./history.ts";
 import type { Bridge } from "./bridge/bridge.ts";
 import type { HeadersLike } from "./headers.ts";
@@ -41,6 +41,26 @@ export interface HubOptions {
    */
   keepAlive?: number | false;
   /**
+   * Where keep-alive timers live. `"shared"`: one timer for the whole hub. `"per-connection"`:
+   * one per HTTP stream, created in its own request: a plain Cloudflare Worker needs it
+   * (workerd ends a streaming response whose own request has no pending timer or I/O);
+   * a Durable Object, Deno, Bun and Node do not.
+   * @default {"shared"}
+   */
+  keepAliveTimer?: "shared" | "per-connection";
+  /**
+   * Called when a subscriber joins (after its replay), with its topics, key and request;
+   * for presence ("who is here"). Runs in a microtask, so it may publish.
+   * @default {undefined}
+   */
+  onJoin?: (info: SubscriberInfo) => void;
+  /**
+   * Called when a subscriber leaves, by any path (disconnect, cancel, overflow, close).
+   * Runs in a microtask, so it may publish.
+   * @default {undefined}
+   */
+  onLeave?: (info: SubscriberInfo) => void;
+  /**
    * Subscribers allowed at once; past it requests get 503 with `Retry-After`.
    * @default {Infinity}
    */
@@ -57,7 +77,7 @@ export interface HubOptions {
   retry?: number;
   /**
    * Which topic names are valid.
-   * @default {/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
+   * @default {/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
    */
   topicPattern?: RegExp;
   /**
@@ -101,10 +121,16 @@ export interface HubOptions {
   deserialize?: (text: string) => unknown;
   /**
    * Told about every bridge failure and gap; the hub keeps serving local subscribers either way.
+   * A gap with `recovered: false` was not caught up: the hub sent its clients a `bus-gap` reset.
    * @default {undefined}
    */
   onBridgeEvent?: (
-    event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string },
+    event: { type: "error"; error: unknown } | {
+      type: "gap";
+      from?: string;
+      reason: string;
+      recovered?: boolean;
+    },
   ) => void;
   /**
    * The longest `Last-Event-ID` considered; a longer one is treated as unknown.
@@ -128,6 +154,11 @@ export interface HubResponseOptions<T> {
   status?: number;
   /** Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query). */
   lastEventId?: string;
+  /**
+   * Who this subscriber is (a user or session id), handed to `onJoin`/`onLeave`. To reach one
+   * user, give each a topic of its own too (e.g. `user:<id>`, see the README).
+   */
+  key?: string;
 }
 
 /** Options for {@linkcode Hub.subscribe}. */
@@ -141,6 +172,8 @@ export interface HubSubscribeOptions<T> {
   bufferMessages?: number;
   /** Unsubscribes when aborted. */
   signal?: AbortSignal;
+  /** Who this subscriber is, handed to `onJoin`/`onLeave`. */
+  key?: string;
 }
 
 /** Options for {@linkcode Hub.close}. */

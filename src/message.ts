@@ -33,7 +33,10 @@ export interface HubStats {
   subscribers: number;
   /** Topics with at least one subscriber. */
   topics: number;
-  /** Timers the hub holds: 1 while the keep-alive runs (only while there are subscribers), else 0. */
+  /**
+   * Timers the hub holds: the shared keep-alive (1 while there are subscribers), or one per
+   * HTTP subscriber with `keepAliveTimer: "per-connection"`, plus echo waits of a bridged hub.
+   */
   timers: number;
   /** Events published. */
   published: number;
@@ -51,4 +54,14 @@ export interface HubStats {
   bridgeErrors: number;
   /** Times the bridge said messages may have been missed. */
   bridgeGaps: number;
+}
+
+/** Who joined or left, as `HubOptions.onJoin` and `onLeave` see it. */
+export interface SubscriberInfo {
+  /** The topics it follows. */
+  topics: readonly string[];
+  /** The key the app gave it (`HubResponseOptions.key`, `HubSubscribeOptions.key`): a user or session. */
+  key: string | undefined;
+  /** The SSE request, for an HTTP subscriber. */
+  request: Request | undefined;
 }

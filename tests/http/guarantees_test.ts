@@ -1,7 +1,7 @@
 // The delivery contract at its edges, over real HTTP: re-entrant callbacks, close() during an
 // async replay, a trimmed multi-topic replay, a bus gap the bridge could not recover, and what
 // publishAsync answers when close() settles it. Each test failed before its fix.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hub, HubError, MemoryHistory, publishHandler } from "../../mod.ts";
 import type { Bridge, BridgeSink, HistoryStore, HubOptions, Replay } from "../../mod.ts";
@@ -155,7 +155,12 @@ describe("Hub delivery guarantees over HTTP", () => {
     assert.deepEqual(JSON.parse(reset!.data), { reason: "bus-gap" });
     assert.equal(client.buffered.length, 0, "a gap still being caught up sends no reset");
     assert.equal(t.hub.stats().bridgeGaps, 2);
-    assert.deepEqual(gaps.at(-1), { type: "gap", from: "1-0", reason: "the stream was trimmed past 1-0" });
+    assert.deepEqual(gaps.at(-1), {
+      type: "gap",
+      from: "1-0",
+      reason: "the stream was trimmed past 1-0",
+      recovered: false,
+    });
     await client.close();
     await t.stop();
   });
