@@ -58,10 +58,16 @@ async function stop(started: Started): Promise<void> {
   }
 }
 
+// A block for the browser (it touches `document`, `window` or `localStorage`) gets the DOM lib,
+// which Deno leaves out; on the same line, so the line numbers in errors stay the block's.
+function browserLib(block: DocBlock): string {
+  return /\b(document|window|localStorage)\./.test(block.code) ? '/// <reference lib="dom" /> ' : "";
+}
+
 async function typeCheck(): Promise<{ code: number | null; output: string }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const block of blocks) writeFileSync(`${dir}/${block.fileName}`, block.code);
+  for (const block of blocks) writeFileSync(`${dir}/${block.fileName}`, browserLib(block) + block.code);
   let checker: Started;
   if (runtime === "deno") {
     const files = blocks.map((block) => `${dir}/${block.fileName}`);
