@@ -59,9 +59,9 @@ async function stop(started: Started): Promise<void> {
 }
 
 // A block for the browser (it touches `document`, `window` or `localStorage`) gets the DOM lib,
-// which Deno leaves out; on the same line, so the line numbers in errors stay the block's.
+// which Deno leaves out (so error line numbers there are one past the block's).
 function browserLib(block: DocBlock): string {
-  return /\b(document|window|localStorage)\./.test(block.code) ? '/// <reference lib="dom" /> ' : "";
+  return /\b(document|window|localStorage)\./.test(block.code) ? '/// <reference lib="dom" />\n' : "";
 }
 
 async function typeCheck(): Promise<{ code: number | null; output: string }> {
