@@ -1,5 +1,6 @@
 // Every ```ts block of README.md and docs/*.md, with what it needs: the runtimes it is for, whether
-// it is a server, and the `curl` lines that try it. A block shows how to try a server in comments:
+// it is a server, and the `curl` lines that try it; and every ```js block that shows curl lines (a
+// Node server, run on the built package). A block shows how to try a server in comments:
 //
 //   // $ curl -N http://127.0.0.1:8000/events      a command (-N: a stream, left open)
 //   // > data: {"text":"hi"}                       a line it prints (… matches anything)
@@ -8,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 export const root: string = fileURLToPath(new URL("../..", import.meta.url));
 
-export type BlockRuntime = "deno" | "bun";
+export type BlockRuntime = "deno" | "bun" | "node";
 
 /** One `curl` line of a block and the lines it must print. */
 export interface Try {
@@ -21,10 +22,11 @@ export interface Try {
 export interface DocBlock {
   /** `README.md:33`: the file and the line of the opening fence. */
   name: string;
-  /** A file name for the block's module: `README.md-L33.ts`. */
+  /** A file name for the block's module: `README.md-L33.ts` (`.mjs` for a js block). */
   fileName: string;
+  lang: "ts" | "js";
   code: string;
-  /** Deno-only (`Deno.`), Bun-only (`Bun.`, `from "bun"`), or both. */
+  /** Deno-only (`Deno.`), Bun-only (`Bun.`, `from "bun"`), or both; a js block: Node. */
   runtimes: BlockRuntime[];
   /** A server calls `Deno.serve`/`Bun.serve` or shows `curl` lines; `export default` ones are served. */
   server: "serve-call" | "default-export" | false;
@@ -43,34 +45,61 @@ export function docBlocks(files: string[] = docFiles()): DocBlock[] {
   const blocks: DocBlock[] = [];
   for (const file of files) {
     const text = readFileSync(`${root}${file}`, "utf8");
-    for (const match of text.matchAll(/^```ts[^\n]*\n([\s\S]*?)^```$/gm)) {
+    for (const match of text.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)) {
       const line = text.slice(0, match.index).split("\n").length;
-      blocks.push(describeBlock(`${file}:${line}`, `${file.replace("/", "_")}-L${line}.ts`, match[1]!));
+      const lang = match[1] as "ts" | "js";
+      const fileName = `${file.replace("/", "_")}-L${line}.${lang === "ts" ? "ts" : "mjs"}`;
+      const block = describeBlock(`${file}:${line}`, fileName, match[2]!, lang);
+      if (lang === "ts" || block.tries.length > 0) blocks.push(block);
     }
   }
   return blocks;
 }
 
-export function describeBlock(name: string, fileName: string, code: string): DocBlock {
+export function describeBlock(
+  name: string,
+  fileName: string,
+  code: string,
+  lang: "ts" | "js" = "ts",
+): DocBlock {
   const deno = /\bDeno\./.test(code);
   const bun = /\bBun\.|from "bun"/.test(code);
   if (deno && bun) throw new Error(`${name} uses both Deno and Bun: split it`);
   const tries = parseTries(code);
   const serveCall = /\b(Deno|Bun)\.serve\(/.test(code);
   const server = serveCall ? "serve-call" : tries.length > 0 ? "default-export" : false;
-  if (server === "default-export" && !/^export default\b/m.test(code)) {
-    throw new Error(`${name} shows curl lines but starts no server (no Deno.serve, Bun.serve or export default)`);
+  if (lang === "js") {
+    return {
+      name,
+      fileName,
+      lang,
+      code,
+      runtimes: ["node"],
+      server: "serve-call",
+      tries,
+      port: portOf(tries),
+    };
   }
-  const portMatch = tries.map((t) => /\/\/(?:127\.0\.0\.1|localhost):(\d+)/.exec(t.command)).find(Boolean);
+  if (server === "default-export" && !/^export default\b/m.test(code)) {
+    throw new Error(
+      `${name} shows curl lines but starts no server (no Deno.serve, Bun.serve or export default)`,
+    );
+  }
   return {
     name,
     fileName,
+    lang: "ts",
     code,
     runtimes: deno ? ["deno"] : bun ? ["bun"] : ["deno", "bun"],
     server,
     tries,
-    port: portMatch ? Number(portMatch[1]) : undefined,
+    port: portOf(tries),
   };
+}
+
+function portOf(tries: Try[]): number | undefined {
+  const match = tries.map((t) => /\/\/(?:127\.0\.0\.1|localhost):(\d+)/.exec(t.command)).find(Boolean);
+  return match ? Number(match[1]) : undefined;
 }
 
 function parseTries(code: string): Try[] {

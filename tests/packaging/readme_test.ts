@@ -12,12 +12,16 @@ import { connect } from "node:net";
 import { type DocBlock, docBlocks, printed, root, withPort } from "./_doc_blocks.ts";
 import { runtime, until, withDeadline } from "../helpers/server.ts";
 import { freePort } from "../helpers/redis.ts";
+import { buildIfNeeded } from "../helpers/node_process.ts";
 
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 const dir = `${root}tests/packaging/.blocks-${runtime}`;
 // DOC_BLOCK=README.md:40 checks the blocks whose name starts so (while editing the docs).
 const only = process.env.DOC_BLOCK ?? "";
-const blocks = docBlocks().filter((block) => block.runtimes.includes(runtime) && block.name.startsWith(only));
+const all = docBlocks().filter((block) => block.name.startsWith(only));
+const blocks = all.filter((block) => block.runtimes.includes(runtime));
+// Node servers (js blocks) run once, under `deno test`, on the built package, as tests/http/node_test.ts does.
+const nodeBlocks = runtime === "deno" ? all.filter((block) => block.runtimes.includes("node")) : [];
 
 interface Started {
   child: ChildProcess;
@@ -67,7 +71,9 @@ function browserLib(block: DocBlock): string {
 async function typeCheck(): Promise<{ code: number | null; output: string }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const block of blocks) writeFileSync(`${dir}/${block.fileName}`, browserLib(block) + block.code);
+  for (const block of [...blocks, ...nodeBlocks]) {
+    writeFileSync(`${dir}/${block.fileName}`, browserLib(block) + block.code);
+  }
   let checker: Started;
   if (runtime === "deno") {
     const files = blocks.map((block) => `${dir}/${block.fileName}`);
@@ -125,16 +131,31 @@ function curl(command: string, stream: boolean): Started {
 }
 
 async function tryServer(block: DocBlock): Promise<void> {
-  assert.ok(block.tries.length > 0, `${block.name} starts a server but shows no "// $ curl …" line to try it`);
+  assert.ok(
+    block.tries.length > 0,
+    `${block.name} starts a server but shows no "// $ curl …" line to try it`,
+  );
   const port = await freePort();
   const file = `${dir}/run-${block.fileName}`;
   writeFileSync(file, withPort(block.code, block.port, port));
-  const args = runtime === "bun"
-    ? ["run", file]
+  const [command, args] = block.lang === "js"
+    ? ["node", [file]]
+    : runtime === "bun"
+    ? [bin("bun"), ["run", file]]
     : block.server === "serve-call"
-    ? ["run", "--allow-all", "--config", `${root}deno.json`, file]
-    : ["serve", "--allow-all", "--config", `${root}deno.json`, "--host", "127.0.0.1", "--port", `${port}`, file];
-  const server = start(bin(runtime), args, { PORT: `${port}` });
+    ? [bin("deno"), ["run", "--allow-all", "--config", `${root}deno.json`, file]]
+    : [bin("deno"), [
+      "serve",
+      "--allow-all",
+      "--config",
+      `${root}deno.json`,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      `${port}`,
+      file,
+    ]];
+  const server = start(command, args, { PORT: `${port}` });
   const streams: [Started, string[]][] = [];
   try {
     await waitForPort(port, server);
@@ -148,11 +169,19 @@ async function tryServer(block: DocBlock): Promise<void> {
       const request = curl(withPort(t.command, block.port, port), false);
       const code = await withDeadline(request.exited, 15_000, t.command);
       assert.equal(code, 0, `${t.command} failed (${code}):\n${request.output()}`);
-      for (const line of t.expect) assert.ok(printed(request.output(), line), `${t.command} printed:\n${request.output()}\nnot: ${line}`);
+      for (const line of t.expect) {
+        assert.ok(
+          printed(request.output(), line),
+          `${t.command} printed:\n${request.output()}\nnot: ${line}`,
+        );
+      }
     }
     for (const [stream, expect] of streams) {
       for (const line of expect) {
-        await until(() => printed(stream.output(), line), `"${line}" on the stream; it printed:\n${stream.output()}`);
+        await until(
+          () => printed(stream.output(), line),
+          `"${line}" on the stream; it printed:\n${stream.output()}`,
+        );
       }
     }
   } catch (error) {
@@ -183,5 +212,12 @@ describe(`README and docs code blocks on ${runtime}`, () => {
 
   for (const block of blocks.filter((block) => block.server)) {
     it(`${block.name} serves what its curl lines print`, () => tryServer(block));
+  }
+
+  for (const block of nodeBlocks) {
+    it(`${block.name} serves what its curl lines print on Node (built package)`, async () => {
+      await buildIfNeeded();
+      await tryServer(block);
+    });
   }
 });
