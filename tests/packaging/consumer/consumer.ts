@@ -4,6 +4,7 @@
 import { createEventStream, EventDecoderStream, type HeadersLike, Hub, publishHandler } from "sse-hub";
 import * as main from "sse-hub";
 import { RedisBridge, type RedisBridgeOptions, RedisHistory } from "sse-hub/redis";
+import { connect } from "sse-hub/client";
 
 function expect(condition: boolean, what: string): void {
   if (!condition) throw new Error(`packed sse-hub: ${what}`);
@@ -48,4 +49,17 @@ expect(
 const options: Partial<RedisBridgeOptions> = { key: "sse-hub" };
 expect(RedisBridge === main.RedisBridge && RedisHistory === main.RedisHistory, "one class per entry point");
 expect(options.key === "sse-hub", "RedisBridgeOptions type");
+// The client against a hub, through a fetch that hands the request to the hub (no network).
+const clientHub = new Hub<string>();
+const connection = connect("http://localhost/events", {
+  fetch: (url, init) => clientHub.response(new Request(url, init), { topics: "news" }),
+});
+const received = (async () => {
+  for await (const item of connection) if (item.type === "event") return item.data;
+})();
+await new Promise((resolve) => setTimeout(resolve, 50));
+clientHub.publish("news", "to the client");
+expect((await received) === "to the client", "the client read what the hub published");
+connection.close();
+clientHub.close();
 console.log("packed sse-hub works");
