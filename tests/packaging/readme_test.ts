@@ -3,7 +3,6 @@
 // runtime only on that one), with `@sse-hub/sse-hub` and `sse-hub` mapped to this checkout as the
 // install lines would, and every server is started on the runtime running the test and tried
 // with the `curl` lines it shows, which must print what it says they print.
-import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -13,6 +12,7 @@ import { type DocBlock, docBlocks, printed, root, withPort } from "./_doc_blocks
 import { runtime, until, withDeadline } from "../helpers/server.ts";
 import { freePort } from "../helpers/redis.ts";
 import { buildIfNeeded } from "../helpers/node_process.ts";
+import { after, before, describe, it } from "../helpers/timed.ts";
 
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 const dir = `${root}tests/packaging/.blocks-${runtime}`;
@@ -196,7 +196,7 @@ describe(`README and docs code blocks on ${runtime}`, () => {
   let checked: { code: number | null; output: string };
   before(async () => {
     checked = await typeCheck();
-  });
+  }, { timeout: 180_000 }); // a cold cache type-checks the library and its npm imports too
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("type-checking every block exits 0", () => {
@@ -215,9 +215,13 @@ describe(`README and docs code blocks on ${runtime}`, () => {
   }
 
   for (const block of nodeBlocks) {
-    it(`${block.name} serves what its curl lines print on Node (built package)`, async () => {
-      await buildIfNeeded();
-      await tryServer(block);
-    });
+    it(
+      `${block.name} serves what its curl lines print on Node (built package)`,
+      { timeout: 180_000 },
+      async () => {
+        await buildIfNeeded();
+        await tryServer(block);
+      },
+    );
   }
 });
