@@ -299,6 +299,7 @@ for (const kind of clientKinds) {
           type: "gap",
           from: before.id,
           reason: "events after it are no longer in the Redis stream (trimmed, or Redis lost its data)",
+          recovered: false,
         });
         await until(() => seenBy(client).ids.at(-1) === last.id, "the client to get what the stream has");
         const seen = seenBy(client);
