@@ -26,6 +26,8 @@ export interface PublishQueueOptions {
 interface Pending {
   topic: string;
   body: string;
+  /** `performance.now()` past which it is rejected unsent (it waited `timeout` ms behind others). */
+  deadline: number;
   resolve(id: string): void;
   reject(error: unknown): void;
 }
@@ -43,7 +45,13 @@ export class PublishQueue {
   /** Queues one event body (`[topic, event, data, json, origin]` as JSON); resolves with its stream id. */
   publish(topic: string, body: string): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.#waiting.push({ topic, body, resolve, reject });
+      this.#waiting.push({
+        topic,
+        body,
+        deadline: performance.now() + this.#options.timeout,
+        resolve,
+        reject,
+      });
       if (this.#draining) return; // the running drain takes it with the next call
       this.#draining = true;
       // After the current microtasks: the publishes of this turn share the first call.
@@ -53,14 +61,29 @@ export class PublishQueue {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#waiting.length > 0) await this.#send(this.#take());
+      while (this.#waiting.length > 0) {
+        const batch = this.#take();
+        if (batch.length > 0) await this.#send(batch);
+      }
     } finally {
       this.#draining = false;
     }
   }
 
-  // The oldest waiting publishes that fit in one call (at least one).
+  // The oldest waiting publishes that fit in one call (at least one, unless all expired). Those
+  // that waited `timeout` ms behind earlier calls fail here, never sent: a hung Redis fails each
+  // publish within about 2 × timeout, not one timeout per call queued before it.
   #take(): Pending[] {
+    const now = performance.now();
+    let expired = 0;
+    while (expired < this.#waiting.length && this.#waiting[expired]!.deadline <= now) expired++;
+    for (const { topic, reject } of this.#waiting.splice(0, expired)) {
+      reject(
+        new Error(
+          `Redis refused the event for \`${topic}\`: not sent, it waited ${this.#options.timeout} ms behind earlier publishes`,
+        ),
+      );
+    }
     let count = 0;
     let chars = 0;
     for (const { body } of this.#waiting) {

@@ -138,5 +138,36 @@ for (const kind of clientKinds) {
         "the stream holds the probe and the accepted",
       );
     });
+
+    it("RedisBridge fails the publishes that waited `timeout` behind a hung Redis without sending them", async () => {
+      const a = await instance(kind, redis.url, { key: "hung", timeout: 300 });
+      open.push(a);
+      await ready(a);
+      await redis.command("CLIENT", "PAUSE", "10000", "WRITE"); // Redis holds every script call
+      try {
+        const callsBefore = await scriptCalls(redis);
+        const first = outcomes([a.hub.publishAsync("a", "first")]);
+        await until(
+          async () => /^blocked_clients:1\r?$/m.test(String(await redis.command("INFO", "clients"))),
+          "the first call to wait in Redis",
+        );
+        // 600 more: three calls' worth, queued behind the first.
+        const queued = outcomes(Array.from({ length: 600 }, (_, i) => a.hub.publishAsync("a", `q${i}`)));
+        const settled = await withDeadline(Promise.all([first, queued]), 10_000, "every publish to fail");
+        const errors = settled.flat().map((
+          o,
+        ) => (o.ok ? assert.fail("a publish succeeded") : o.error.message));
+        assert.equal(errors.length, 601);
+        assert.ok(errors.every((m) => /^Redis refused the event for `a`/.test(m)));
+        assert.ok(errors.some((m) => /not sent, it waited 300 ms/.test(m)), "some never went out");
+        await redis.command("CLIENT", "UNPAUSE");
+        // The calls sent before their publishes' deadlines (the first one, and at most one of the
+        // queued ones) run now: a timeout cannot take back a call Redis holds. The others never went out.
+        await until(async () => Number(await redis.command("XLEN", "hung")) > 1, "the held calls to run");
+        assert.ok(await scriptCalls(redis) - callsBefore <= 2, "no call for what expired unsent");
+      } finally {
+        await redis.command("CLIENT", "UNPAUSE");
+      }
+    });
   });
 }
