@@ -32,8 +32,9 @@ export type {
   HubSubscribeOptions,
 } from "./src/hub_options.ts";
 export type { HubMessage, HubStats, PublishResult, SubscriberInfo } from "./src/message.ts";
-export { MemoryHistory } from "./src/history.ts";
-export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
+export { MemoryHistory } from "./src/memory_history.ts";
+export type { HistoryEntry, HistoryStore, Replay } from "./src/history.ts";
+export type { MemoryHistoryOptions } from "./src/memory_history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
 export { BroadcastChannelBridge } from "./src/bridge/broadcast_channel.ts";
 export type { BroadcastChannelBridgeOptions } from "./src/bridge/broadcast_channel.ts";

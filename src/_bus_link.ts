@@ -116,7 +116,7 @@ export class BusLink<T> {
       const data = (json ? (host.options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
       const bytes = encodePublished(id, event, message.data, undefined);
       try {
-        host.record({ id, topic, bytes, message: { event, data } });
+        host.record({ id, topic, bytes, event, json, message: { event, data } });
       } catch (error) {
         this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
       }

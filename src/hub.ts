@@ -7,7 +7,7 @@
 import { encodeEvent, encodePublished } from "./encode.ts";
 import { assertPublishedEvent } from "./event.ts";
 import { HubError } from "./errors.ts";
-import { MemoryHistory } from "./history.ts";
+import { MemoryHistory } from "./memory_history.ts";
 import type { HistoryStore } from "./history.ts";
 import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
 import type { HubMessage, HubStats, PublishResult } from "./message.ts";
@@ -68,7 +68,7 @@ export class Hub<T = unknown> {
     this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
     const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
     this.#replay = this.#history &&
-      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
+      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
     this.#bus = bridge && new BusLink<T>(bridge, {
       pattern: settings.pattern,
       options,
@@ -251,7 +251,14 @@ export class Hub<T = unknown> {
   // two steps for bus events). A store that fails fails the publish: nothing was sent.
   #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    this.#history?.append({ id, topic, bytes, message: { event, data } });
+    this.#history?.append({
+      id,
+      topic,
+      bytes,
+      event,
+      json: typeof data !== "string",
+      message: { event, data },
+    });
     return this.#fanOut.offer(topic, bytes, message);
   }
 

@@ -76,7 +76,7 @@ export interface HubOptions {
   retry?: number;
   /**
    * Which topic names are valid.
-   * @default {/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
+   * @default {/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
    */
   topicPattern?: RegExp;
   /**

@@ -1,10 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Hub, publishHandler } from "../mod.ts";
+import { Hub, HubError, publishHandler } from "../mod.ts";
 import type { Bridge, BridgeSink, HubMessage, PublishHandlerOptions } from "../mod.ts";
+import type { HubErrorType, PublishTarget } from "../mod.ts";
 import type { BridgeMessage } from "../src/bridge/bridge.ts";
 import { SseClient } from "./helpers/client.ts";
-import { rawRequest } from "./helpers/raw.ts";
+import { rawRequest, rawResponseHead } from "./helpers/raw.ts";
 import { serve, until, withDeadline } from "./helpers/server.ts";
 
 const URL_ = "http://localhost/publish";
@@ -177,6 +178,7 @@ describe("publishHandler", () => {
       ["a path-like topic", 422, () => postJson({ topic: "../t", msg: "x" }), /`topic`/],
       ["a 200-character topic", 422, () => postJson({ topic: "t".repeat(200), msg: "x" }), /`topic`/],
       ["a lone surrogate in msg", 422, () => post('{"topic":"t","msg":"a\\ud800b"}'), /`data`/],
+      ["a reserved event type", 400, () => postJson({ topic: "t", msg: "x", event: "sse-hub:x" }), /sse-hub/],
     ];
     for (const [name, status, request, pattern] of cases) {
       it(`publishHandler answers ${status} to ${name} and publishes nothing`, async () => {
@@ -517,5 +519,56 @@ describe("publishHandler over HTTP", () => {
     assert.match(raw.received(), /^HTTP\/1\.1 408 /);
     raw.socket.destroy();
     await stop();
+  });
+});
+
+describe("publishHandler statuses and headers", () => {
+  it("publishHandler answers each HubError the hub throws with its status, and reports the unexpected ones", async () => {
+    // A target is any `{ publishAsync, closed }`: this one refuses with the error under test.
+    const statuses: [HubErrorType, number][] = [
+      ["invalid-topic", 422],
+      ["reserved-event", 400],
+      ["closed", 503],
+      ["reentrant", 503],
+      ["too-many-subscribers", 503],
+      ["slow-subscriber", 503],
+      ["bridged", 500],
+    ];
+    for (const [type, status] of statuses) {
+      const errors: unknown[] = [];
+      const refusing: PublishTarget<string> = {
+        closed: false,
+        publishAsync: () => Promise.reject(new HubError(type, `refused: ${type}`)),
+      };
+      const handle = publishHandler(refusing, { onError: (error) => errors.push(error) });
+      await assertRefusal(await handle(postJson({ topic: "t", msg: "x" })), status);
+      // A refusal the caller caused is its answer; an unexpected one on the server's side is reported too.
+      assert.equal(errors.length, status >= 500 && type !== "closed" ? 1 : 0, type);
+    }
+  });
+
+  it("publishHandler sends every Set-Cookie of its headers option on every response, over a real server", async () => {
+    const hub = new Hub<string>();
+    const publish = publishHandler(hub, {
+      headers: [["set-cookie", "a=1; HttpOnly"], ["set-cookie", "b=2"], ["access-control-allow-origin", "*"]],
+    });
+    const server = serve(publish);
+    try {
+      const body = JSON.stringify({ topic: "t", msg: "x" });
+      const requests = [
+        `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        "GET /publish HTTP/1.1\r\nHost: x", // 405, which adds its own `Allow` header
+      ];
+      for (const [i, request] of requests.entries()) {
+        const head = await rawResponseHead(server.url, request);
+        assert.match(head[0]!, i === 0 ? /^HTTP\/1\.1 200/ : /^HTTP\/1\.1 405/);
+        const cookies = head.filter((line) => /^set-cookie:/i.test(line)).map((line) => line.slice(12));
+        assert.deepEqual(cookies, ["a=1; HttpOnly", "b=2"], head[0]!);
+        assert.ok(head.some((line) => /^access-control-allow-origin: \*$/i.test(line)), head[0]!);
+      }
+    } finally {
+      hub.close();
+      await server.close();
+    }
   });
 });

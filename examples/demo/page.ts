@@ -34,7 +34,7 @@ ${PAGE_CSS}</style>
       <h2>Subscribe</h2>
       <form id="subscribe">
         <label for="topic">Topic</label>
-        <input id="topic" name="topic" value="chat" required pattern="[A-Za-z0-9_][A-Za-z0-9_.:\\-]{0,127}" autocomplete="off">
+        <input id="topic" name="topic" value="chat" required pattern="(?!.*\\.\\.)[A-Za-z0-9_][A-Za-z0-9_.:\\-]{0,127}" autocomplete="off">
         <label class="check"><input type="checkbox" id="private"><span>Private:
           <code>Authorization: Bearer</code> with a fresh ticket on every connect</span></label>
         <div class="row">
