@@ -66,10 +66,8 @@ async function orchestrate() {
   const { waitQuiet, watchForeign } = await import("./_load.mjs");
 
   const argv = process.argv.slice(2);
-  const option = (
-    name,
-    fallback,
-  ) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
+  const at = (name) => argv.indexOf(`--${name}`);
+  const option = (name, fallback) => (at(name) >= 0 ? argv[at(name) + 1] : fallback);
   const quick = argv.includes("--quick");
   const cores = cpus().length;
   const defaultWorkers = [1, 2, 4, 8, 16, 32, 64].filter((w) => w < cores).concat(cores).join(",");
@@ -100,20 +98,12 @@ async function orchestrate() {
 
   // The workers of one configuration: their pids, the URL, and a stop.
   async function startWorkers(runtime, workers, bridge, redisUrl) {
-    const env = {
-      ...process.env,
-      NO_COLOR: "1",
-      BENCH_BRIDGE: bridge,
-      ...(redisUrl && { REDIS_URL: redisUrl }),
-    };
+    const env = { ...process.env, NO_COLOR: "1", BENCH_BRIDGE: bridge, REDIS_URL: redisUrl ?? "" };
     const lines = (child, pattern) =>
       h.withTimeout(
         new Promise((resolve, reject) => {
-          const rl = createInterface({ input: child.stdout });
-          const rle = createInterface({ input: child.stderr });
           const take = (line) => pattern.exec(line) && resolve(Number(pattern.exec(line)[1]));
-          rl.on("line", take);
-          rle.on("line", take);
+          for (const input of [child.stdout, child.stderr]) createInterface({ input }).on("line", take);
           child.on("exit", (code) => reject(new Error(`${runtime} worker exited ${code}`)));
         }),
         30_000,
