@@ -4,6 +4,7 @@
 //   npm run bench:parallel                          Deno and Bun, workers 1, 2, 4 … up to the CPUs
 //   npm run bench:parallel -- --quick               N = 500, 2 reps
 //   npm run bench:parallel -- --runtimes deno --workers 1,2,4,8 --n 5000 --reps 5
+//   npm run bench:parallel -- --workers 1 --n 10000 --deno-bridge redis   Redis vs in-memory at 10k
 //
 // Deno: `deno serve --parallel` (DENO_JOBS isolates, one port) with the BroadcastChannelBridge.
 // Bun: W processes of `bun`, each a Bun.serve on one port with reusePort, with the RedisBridge on
@@ -77,6 +78,7 @@ async function orchestrate() {
     n: Number(option("n", quick ? 500 : 1000)),
     reps: Number(option("reps", quick ? 2 : 3)),
     quietMs: Number(option("quiet-ms", 5000)),
+    denoBridge: option("deno-bridge", "broadcast"), // or "redis": isolates bridged like processes
   };
   const k = Math.max(10, Math.min(500, Math.round(100_000 / config.n)));
   const limit = setTimeout(() => {
@@ -201,7 +203,7 @@ async function orchestrate() {
   h.buildGo();
   const rows = [];
   for (const runtime of config.runtimes) {
-    const bridge = runtime === "deno" ? "broadcast" : "redis";
+    const bridge = runtime === "deno" ? config.denoBridge : "redis";
     const redis = bridge === "redis" ? await startRedis() : undefined;
     try {
       const runs = [["none", 1], ...config.workers.map((w) => [bridge, w])];
