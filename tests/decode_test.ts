@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { EventDecoderStream, parseEventStream } from "../src/decode.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { DurableObjectHistory, Hub } from "../mod.ts";
 import type { DurableObjectStorageLike, HistoryEntry } from "../mod.ts";

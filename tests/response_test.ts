@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { createEventStream, Hub, sseHeaders } from "../mod.ts";
 import { serve } from "./helpers/server.ts";

@@ -1,7 +1,7 @@
 // The client in a real headless Chromium (/usr/bin/chromium, never downloaded) driven by
 // playwright-core, against the demo as a subprocess of this test's runtime: the demo page
 // (which runs on the client) and the client module imported into a page directly.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";

@@ -1,6 +1,6 @@
 // The client entry as a browser downloads it: one bundle with no server code, its size, and
 // the copy the demo serves (examples/demo/client_js.ts) kept equal to a fresh build.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

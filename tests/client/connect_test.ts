@@ -1,6 +1,6 @@
 // The client against real servers on the runtime running the test (Deno.serve / Bun.serve):
 // what it sends on every attempt, and how it reconnects, resumes and stops.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { ClientError, connect } from "../../client.ts";
 import type { ConnectionState, Failure } from "../../client.ts";

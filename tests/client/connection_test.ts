@@ -1,6 +1,6 @@
 // A Connection's own behaviour over real servers: closing, listeners, Safari-style streams,
 // and backpressure towards a slow iterator.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { connect } from "../../client.ts";
 import { Hub } from "../../mod.ts";

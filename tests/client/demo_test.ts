@@ -1,6 +1,6 @@
 // The client against the demo app as a real subprocess (Deno under `deno test`, Bun under
 // `bun test`): tokens, POST bodies, resets, and the statuses that stop or delay it.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { ClientError, connect } from "../../client.ts";
 import type { ClientItem, Failure } from "../../client.ts";

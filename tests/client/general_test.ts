@@ -1,6 +1,6 @@
 // The client is a general event-stream client: against Hono's `streamSSE` (not sse-hub), and
 // the WHATWG spec's own event-stream examples served byte for byte.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";

@@ -1,6 +1,6 @@
 // The client on Node 20 (which cannot run TypeScript): the bundle a user's bundler would make
 // of client.ts, imported by a script run by `node`, against the demo on this test's runtime.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

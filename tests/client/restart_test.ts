@@ -2,7 +2,7 @@
 // one the client follows is killed (SIGKILL) mid-stream and started again on the same port,
 // while a publisher keeps publishing through the other. Counted: published, delivered, lost,
 // duplicated, reordered, resets.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { connect } from "../../client.ts";
 import { startDemo } from "../helpers/demo_process.ts";

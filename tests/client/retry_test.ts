@@ -1,5 +1,5 @@
 // The reconnection policy as pure functions: which failures stop, how long the others wait.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { ClientError, parseRetryAfter, retryDelay } from "../../client.ts";
 

@@ -1,6 +1,6 @@
 // Typed events end to end: the compile-time checks (`@ts-expect-error` lines fail `deno check`
 // and `tsc` if they stop being errors), and the run-time parsing and validation on the client.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { connect } from "../../client.ts";
 import type { ClientItem, InvalidItem, StandardSchema } from "../../client.ts";

@@ -1,7 +1,7 @@
 // Deno 2.x prints a "legacy behavior" warning when `request.signal` is read for a streaming
 // response; the hub relies on the stream's cancel there and never reads it. It drives a Deno
 // subprocess, so it is registered under `deno test` only (Bun has no such warning).
-import { test } from "node:test";
+import { test } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

@@ -2,7 +2,7 @@
 // HTTP, read by a real fetch client from the byte stream: one fixture, run by a short test file per
 // framework and runtime. Each recipe serves `GET /events/:topic` and `POST /publish` (publishHandler:
 // `{"topic", "msg"}`) from one hub, so publishing goes through the framework too.
-import { after, before, it } from "node:test";
+import { after, before, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { SseClient } from "../helpers/client.ts";
 import { until } from "../helpers/server.ts";

@@ -1,6 +1,6 @@
 // docs/runtimes.md shows each framework recipe whole, exactly as examples/frameworks/ has it, so
 // the code a user copies is the code the frameworks_*_test.ts files run.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

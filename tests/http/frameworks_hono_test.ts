@@ -1,6 +1,6 @@
 // examples/frameworks/hono.ts served with Hono's fetch handler by the runtime running the test:
 // Deno.serve under `deno test`, Bun.serve under `bun test`.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { compress } from "hono/compress";

@@ -2,7 +2,7 @@
 // (examples/frameworks/hono_node.mjs) and srvx (examples/node/server.mjs), each importing the built
 // package. They only drive another process, so they run once, under `deno test`; under `bun test`
 // this file reports one skipped test.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { SseClient } from "../helpers/client.ts";
 import { buildIfNeeded, exited, startNode } from "../helpers/node_process.ts";
@@ -49,5 +49,6 @@ if (runtime === "deno") {
     });
   }
 } else {
-  it("the Node recipes run under deno test", (t) => t.skip("they only drive a node process: run once"));
+  // Skipped when registered: a skip from inside a running test is reported by Deno as passed.
+  it("the Node recipes run under deno test", { skip: "they only drive a node process: run once" }, () => {});
 }

@@ -1,7 +1,7 @@
 // examples/frameworks/oak.ts on its own server (Oak's listen). The npm build of Oak serves through
 // Node's http even on Deno (JSR's @oak/oak, which uses Deno.serve, cannot be installed here); it is
 // tested on Deno, so under `bun test` this file reports one skipped test.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { runtime, until } from "../helpers/server.ts";
@@ -55,5 +55,6 @@ if (runtime === "deno") {
     );
   });
 } else {
-  it("Oak (examples/frameworks/oak.ts) is tested on Deno", (t) => t.skip("the recipe is Oak on Deno"));
+  // Skipped when registered: a skip from inside a running test is reported by Deno as passed.
+  it("Oak (examples/frameworks/oak.ts) is tested on Deno", { skip: "the recipe is Oak on Deno" }, () => {});
 }

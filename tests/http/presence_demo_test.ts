@@ -1,7 +1,7 @@
 // Presence in the demo across two instances bridged by a real redis-server: each instance
 // publishes who is connected to it on topic `presence`, so a client of either sees both.
 // Two demo processes of the runtime under test (Deno under deno test, Bun under bun test).
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { SseClient } from "../helpers/client.ts";
 import { type DemoProcess, startDemo } from "../helpers/demo_process.ts";
