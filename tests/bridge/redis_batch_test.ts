@@ -1,7 +1,7 @@
 // RedisBridge sends the publishes that wait for its connection as one script call: ids and order
 // unchanged, through two bridged hubs on a real redis-server, with each client library the
 // running runtime supports. Redis's own command statistics count the round trips.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import type { PublishResult } from "../../mod.ts";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";

@@ -2,7 +2,7 @@
 // `deno serve --parallel` (2 isolates, one port, BroadcastChannelBridge). Under `bun test`:
 // examples/parallel/bun.ts (2 Bun processes on one port with reusePort, RedisBridge on a real
 // redis-server). The kernel picks the worker of each connection; every response names it.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { SseClient } from "../helpers/client.ts";
