@@ -4,7 +4,7 @@
 //
 //   npm run bench:bus                         Deno (node-redis) and Bun (node-redis, Bun's RedisClient)
 //   npm run bench:bus -- --quick              fewer events, 3 reps
-//   npm run bench:bus -- --runtimes bun --in-flight 1,16,256 --events 20000 --reps 5 --quiet-ms 5000
+//   npm run bench:bus -- --runtimes bun --in-flight 1,16,256 --events 20000 --reps 7 --quiet-ms 5000
 //
 // Run by node, this file runs itself under each runtime (`deno run -A` / `bun`), which starts a
 // fresh redis-server (tests/helpers/redis.ts, no persistence) and measures, per client library and
@@ -31,9 +31,9 @@ const option = (name, fallback) => {
 const quick = argv.includes("--quick");
 const config = {
   inFlight: option("in-flight", "1,16,256").split(",").map(Number),
-  events: Number(option("events", quick ? 4000 : 20_000)), // per measurement (÷ 10 with 1 in flight)
+  events: Number(option("events", quick ? 4000 : 10_000)), // per measurement (÷ 10 with 1 in flight)
   reps: Number(option("reps", quick ? 3 : 5)),
-  quietMs: Number(option("quiet-ms", 5000)), // the longest wait for a quiet machine before a measurement
+  quietMs: Number(option("quiet-ms", 2000)), // the longest wait for a quiet machine before a measurement
 };
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
@@ -87,7 +87,7 @@ async function measure() {
           const names = Object.keys(ops);
           if (rep % 2) names.reverse(); // alternate the order between repetitions
           for (const name of names) {
-            await waitQuiet({ ours, maxMs: config.quietMs });
+            if (rep >= 0) await waitQuiet({ ours, maxMs: config.quietMs });
             const watch = watchForeign(ours);
             const perS = await closedLoop(inFlight, rep < 0 ? Math.min(total, 2000) : total, ops[name]);
             if (rep >= 0) runs[name].push({ perS, foreignCpus: +watch.stop().toFixed(3) });

@@ -77,7 +77,7 @@ async function orchestrate() {
     workers: option("workers", defaultWorkers).split(",").map(Number),
     n: Number(option("n", quick ? 500 : 1000)),
     reps: Number(option("reps", quick ? 2 : 3)),
-    quietMs: Number(option("quiet-ms", 5000)),
+    quietMs: Number(option("quiet-ms", 2000)), // the longest wait for a quiet machine before a burst
     denoBridge: option("deno-bridge", "broadcast"), // or "redis": isolates bridged like processes
   };
   const k = Math.max(10, Math.min(500, Math.round(100_000 / config.n)));
