@@ -41,18 +41,16 @@ async function startWorker() {
     ? (data) =>
       void hub.publishAsync("bench", data).catch(() => failed++ === 0 && console.error("publish failed"))
     : (data) => void hub.publish("bench", data);
-  const fetch = (request) =>
-    new URL(request.url).pathname === "/events"
-      ? hub.response(request, { topics: "bench" })
-      : control(request, publish) ?? new Response("not found", { status: 404 });
+  const name = crypto.randomUUID(); // GET /worker: which worker answered
+  const fetch = (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/events") return hub.response(request, { topics: "bench" });
+    if (pathname === "/worker") return new Response(name);
+    return control(request, publish) ?? new Response("not found", { status: 404 });
+  };
   if ("Deno" in globalThis) return { fetch }; // `deno serve` serves the default export
-  const server = globalThis.Bun.serve({
-    hostname: "127.0.0.1",
-    port: Number(env("PORT")),
-    reusePort: true,
-    idleTimeout: 0,
-    fetch,
-  });
+  const options = { hostname: "127.0.0.1", port: Number(env("PORT")), reusePort: true, idleTimeout: 0 };
+  const server = globalThis.Bun.serve({ ...options, fetch });
   listening(server.port);
   return {}; // no `fetch`: Bun would serve the default export a second time
 }
@@ -112,19 +110,18 @@ async function orchestrate() {
         `${runtime} workers to listen`,
       );
     if (runtime === "deno") {
-      const args = [
-        "serve",
-        "-A",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        ...(workers > 1 ? ["--parallel"] : []),
-      ];
+      const args = ["serve", "-A", "--host=127.0.0.1", "--port=0", ...(workers > 1 ? ["--parallel"] : [])];
       const child = h.spawnPinned(`0-${cores - 1}`, h.DENO, [...args, "bench/parallel.mjs"], {
         env: { ...env, DENO_JOBS: String(workers) },
       });
       const port = await lines(child, /Listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      // An isolate listens once its module ran (Redis included): wait until every one answers.
+      const seen = new Set();
+      for (const start = Date.now(); seen.size < workers; await h.sleep(5)) {
+        if (Date.now() - start > 30_000) throw new Error(`${seen.size} of ${workers} isolates answered`);
+        const answer = await fetch(`http://127.0.0.1:${port}/worker`, { headers: { connection: "close" } });
+        seen.add(await answer.text());
+      }
       return { url: `http://127.0.0.1:${port}`, pids: [child.pid], stop: () => h.stop(child) };
     }
     const port = await freePort();
