@@ -31,6 +31,8 @@ export interface DocBlock {
   /** A server calls `Deno.serve`/`Bun.serve` or shows `curl` lines; `export default` ones are served. */
   server: "serve-call" | "default-export" | false;
   tries: Try[];
+  /** A Worker: its first line says to run it with `wrangler dev`. */
+  worker: boolean;
   /** The port the block's commands use (replaced by a free one when it runs). */
   port: number | undefined;
 }
@@ -77,6 +79,7 @@ export function describeBlock(
       runtimes: ["node"],
       server: "serve-call",
       tries,
+      worker: false,
       port: portOf(tries),
     };
   }
@@ -93,6 +96,7 @@ export function describeBlock(
     runtimes: deno ? ["deno"] : bun ? ["bun"] : ["deno", "bun"],
     server,
     tries,
+    worker: /wrangler dev/.test(code.split("\n")[0]!) && tries.length > 0,
     port: portOf(tries),
   };
 }

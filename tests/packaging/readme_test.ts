@@ -12,6 +12,7 @@ import { type DocBlock, docBlocks, printed, root, withPort } from "./_doc_blocks
 import { runtime, until, withDeadline } from "../helpers/server.ts";
 import { freePort } from "../helpers/redis.ts";
 import { buildIfNeeded } from "../helpers/node_process.ts";
+import { bundleWorker, startWorkerd, stopWorkerd } from "../helpers/workerd.ts";
 import { after, before, describe, it } from "../helpers/timed.ts";
 
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
@@ -22,6 +23,8 @@ const all = docBlocks().filter((block) => block.name.startsWith(only));
 const blocks = all.filter((block) => block.runtimes.includes(runtime));
 // Node servers (js blocks) run once, under `deno test`, on the built package, as tests/http/node_test.ts does.
 const nodeBlocks = runtime === "deno" ? all.filter((block) => block.runtimes.includes("node")) : [];
+// Worker blocks (run with `wrangler dev`) also run on workerd, once, under `deno test`.
+const workerBlocks = runtime === "deno" ? all.filter((block) => block.worker) : [];
 
 interface Started {
   child: ChildProcess;
@@ -130,35 +133,73 @@ function curl(command: string, stream: boolean): Started {
   return start("sh", ["-c", command.replace(/^curl /, `exec curl ${flags} `)]);
 }
 
-async function tryServer(block: DocBlock): Promise<void> {
-  assert.ok(
-    block.tries.length > 0,
-    `${block.name} starts a server but shows no "// $ curl …" line to try it`,
-  );
+/** A server under test: where it listens, what it printed, how to end it. */
+interface Launched {
+  port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+// The block as a process of the runtime it is for (Node for a js block), on a free port.
+async function launchProcess(block: DocBlock): Promise<Launched> {
   const port = await freePort();
   const file = `${dir}/run-${block.fileName}`;
   writeFileSync(file, withPort(block.code, block.port, port));
+  const config = ["--allow-all", "--config", `${root}deno.json`];
   const [command, args] = block.lang === "js"
     ? ["node", [file]]
     : runtime === "bun"
     ? [bin("bun"), ["run", file]]
     : block.server === "serve-call"
-    ? [bin("deno"), ["run", "--allow-all", "--config", `${root}deno.json`, file]]
-    : [bin("deno"), [
-      "serve",
-      "--allow-all",
-      "--config",
-      `${root}deno.json`,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      `${port}`,
-      file,
-    ]];
+    ? [bin("deno"), ["run", ...config, file]]
+    : [bin("deno"), ["serve", ...config, "--host", "127.0.0.1", "--port", `${port}`, file]];
   const server = start(command, args, { PORT: `${port}` });
-  const streams: [Started, string[]][] = [];
   try {
     await waitForPort(port, server);
+  } catch (error) {
+    await stop(server);
+    throw error;
+  }
+  return { port, output: server.output, stop: () => stop(server) };
+}
+
+// A Worker block on workerd, bundled as `wrangler dev` would (one ES module, the package inlined).
+async function launchWorkerd(block: DocBlock): Promise<Launched> {
+  const work = `${dir}/workerd-${block.fileName.replace(/\.ts$/, "")}`;
+  mkdirSync(work, { recursive: true });
+  writeFileSync(`${work}/worker.ts`, block.code);
+  writeFileSync(`${work}/tsconfig.json`, JSON.stringify({ compilerOptions: bunConfig([]).compilerOptions }));
+  await bundleWorker(`${work}/worker.ts`, `${work}/worker.js`);
+  writeFileSync(
+    `${work}/config.capnp`,
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "worker.js")],
+  compatibilityDate = "2026-01-01",
+);
+`,
+  );
+  const server = await startWorkerd(`${work}/config.capnp`);
+  return {
+    port: Number(new URL(server.url).port),
+    output: server.log,
+    stop: () => stopWorkerd(server, "SIGKILL"),
+  };
+}
+
+async function tryServer(block: DocBlock, launch: (block: DocBlock) => Promise<Launched>): Promise<void> {
+  assert.ok(
+    block.tries.length > 0,
+    `${block.name} starts a server but shows no "// $ curl …" line to try it`,
+  );
+  const server = await launch(block);
+  const port = server.port;
+  const streams: [Started, string[]][] = [];
+  try {
     for (const t of block.tries.filter((t) => t.stream)) {
       const stream = curl(withPort(t.command, block.port, port), true);
       streams.push([stream, t.expect]);
@@ -188,7 +229,7 @@ async function tryServer(block: DocBlock): Promise<void> {
     throw new Error(`${block.name}: ${(error as Error).message}\nserver output:\n${server.output()}`);
   } finally {
     await Promise.all(streams.map(([stream]) => stop(stream)));
-    await stop(server);
+    await server.stop();
   }
 }
 
@@ -211,7 +252,7 @@ describe(`README and docs code blocks on ${runtime}`, () => {
   }
 
   for (const block of blocks.filter((block) => block.server)) {
-    it(`${block.name} serves what its curl lines print`, () => tryServer(block));
+    it(`${block.name} serves what its curl lines print`, () => tryServer(block, launchProcess));
   }
 
   for (const block of nodeBlocks) {
@@ -220,8 +261,14 @@ describe(`README and docs code blocks on ${runtime}`, () => {
       { timeout: 180_000 },
       async () => {
         await buildIfNeeded();
-        await tryServer(block);
+        await tryServer(block, launchProcess);
       },
     );
+  }
+
+  for (const block of workerBlocks) {
+    it(`${block.name} serves what its curl lines print on workerd`, { timeout: 120_000 }, () => {
+      return tryServer(block, launchWorkerd);
+    });
   }
 });
