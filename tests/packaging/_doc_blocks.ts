@@ -4,7 +4,7 @@
 //
 //   // $ curl -N http://127.0.0.1:8000/events      a command (-N: a stream, left open)
 //   // > data: {"text":"hi"}                       a line it prints (… matches anything)
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const root: string = fileURLToPath(new URL("../..", import.meta.url));
@@ -132,4 +132,15 @@ export function withPort(text: string, from: number | undefined, port: number): 
   if (from === undefined) return text;
   return text.replaceAll(`port: ${from}`, `port: ${port}`).replaceAll(`:${from}/`, `:${port}/`)
     .replace(new RegExp(`:${from}(?=['"\\s]|$)`, "gm"), `:${port}`);
+}
+
+/** The package's names mapped to this checkout, as the install lines would (tsconfig `paths`). */
+export function packagePaths(): Record<string, string[]> {
+  const paths: Record<string, string[]> = {};
+  for (const name of ["sse-hub", "@sse-hub/sse-hub"]) {
+    paths[name] = [`${root}mod.ts`];
+    paths[`${name}/redis`] = [`${root}redis.ts`];
+    if (existsSync(`${root}client.ts`)) paths[`${name}/client`] = [`${root}client.ts`];
+  }
+  return paths;
 }
