@@ -119,13 +119,15 @@ async function main() {
 
   const checked = !process.env.SKIP_CHECKS;
   if (checked) {
-    await check("deno check", bin("deno"), ["check", "--quiet", "mod.ts", "client.ts", "src/", "tests/", "examples/", "bench/"]);
+    await check("deno check", bin("deno"), ["check", "--quiet", "mod.ts", "client.ts", "redis.ts", "src/", "tests/", "examples/", "bench/"]);
     await check("deno lint", bin("deno"), ["lint", "--quiet"]);
-    await check("deno doc --lint mod.ts client.ts", bin("deno"), ["doc", "--lint", "mod.ts", "client.ts"]);
-    await check("deno test --doc (JSDoc examples run)", bin("deno"), ["test", "--doc", "--allow-all", "--quiet", "mod.ts", "client.ts", "src/"]);
+    await check("deno doc --lint mod.ts client.ts redis.ts", bin("deno"), ["doc", "--lint", "mod.ts", "client.ts", "redis.ts"]);
+    await check("deno test --doc (JSDoc examples run)", bin("deno"), ["test", "--doc", "--allow-all", "--quiet", "mod.ts", "client.ts", "redis.ts", "src/"]);
     await check("tsc: web-standard globals only (mod.ts)", bin("tsc"), ["--noEmit", "-p", "tsconfig.web.json"]);
     await check("tsc: with bun-types (tests, Bun example)", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);
     await check("package.json and deno.json agree", process.execPath, ["scripts/check_manifests.mjs"]);
+    await check("deno publish --dry-run (JSR package)", bin("deno"), ["publish", "--dry-run", "--allow-dirty", "--quiet"]);
+    await check("npm pack: installs offline, type-checks with only @types/node / only bun-types, runs on Node and Bun", process.execPath, ["scripts/check_package.mjs"]);
     checkNoRuntimeSkips(files);
   }
 

@@ -9,6 +9,7 @@
 import { EventFieldError, HubError, type HubErrorType } from "./errors.ts";
 import type { Hub } from "./hub.ts";
 import { mergeHeaders } from "./response.ts";
+import type { HeadersLike } from "./headers.ts";
 import { bodyLimits, discard, fieldReader, readJsonBody } from "./_body.ts";
 
 /** What the endpoint publishes: a topic, the payload, and an optional event type. */
@@ -89,7 +90,7 @@ export interface PublishHandlerOptions<T> {
    * a `Response` returned by `authorize` or `validate`.
    * @default {undefined}
    */
-  headers?: HeadersInit;
+  headers?: HeadersLike;
   /**
    * Told about unexpected failures: a throwing `validate`, a bridge that refused
    * the event. The client gets a 500 or 503 without the details.
@@ -200,14 +201,14 @@ export function publishHandler<T>(
 ): PublishHandler {
   const limits = bodyLimits(options);
   const extract = options.validate ?? (fieldReader(options) as unknown as PublishValidator<T>);
-  const reply = (status: number, body: unknown, headers?: HeadersInit): Response => {
+  const reply = (status: number, body: unknown, headers?: HeadersLike): Response => {
     const all = new Headers(options.headers);
     mergeHeaders(all, headers);
     all.set("content-type", "application/json; charset=utf-8");
     all.set("cache-control", "no-store");
     return new Response(JSON.stringify(body), { status, headers: all });
   };
-  const refuse = (request: Request, status: number, error: string, headers?: HeadersInit): Response => {
+  const refuse = (request: Request, status: number, error: string, headers?: HeadersLike): Response => {
     discard(request);
     return reply(status, { error }, headers);
   };

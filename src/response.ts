@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { HeadersLike } from "./headers.ts";
 
 /**
  * Builds the headers of an SSE response: `Content-Type: text/event-stream; charset=utf-8`,
@@ -24,7 +25,7 @@
  * assert.deepEqual(headers.getSetCookie(), ["a=1", "b=2"]);
  * ```
  */
-export function sseHeaders(extra?: HeadersInit): Headers {
+export function sseHeaders(extra?: HeadersLike): Headers {
   const headers = new Headers({
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
@@ -39,7 +40,7 @@ export function sseHeaders(extra?: HeadersInit): Headers {
  * `Set-Cookie`, which is appended once per cookie (setting it would keep only the last: a
  * `Headers` yields each cookie as its own entry).
  */
-export function mergeHeaders(target: Headers, extra: HeadersInit | undefined): void {
+export function mergeHeaders(target: Headers, extra: HeadersLike | undefined): void {
   if (extra === undefined) return;
   const source = new Headers(extra);
   source.forEach((value, name) => {
@@ -97,7 +98,7 @@ export function getLastEventId(request: Request, maxLength = 128): string | unde
  * assert.equal(await response.text(), "invalid topic\n");
  * ```
  */
-export function textResponse(status: number, message: string, headers?: HeadersInit): Response {
+export function textResponse(status: number, message: string, headers?: HeadersLike): Response {
   const all = new Headers(headers);
   all.set("content-type", "text/plain; charset=utf-8");
   all.set("cache-control", "no-store");
