@@ -50,7 +50,7 @@ export type {
   EventStreamOptions,
   EventStreamResponseOptions,
   StreamEvent,
-} from "./src/stream.ts";
+} from "./src/stream_options.ts";
 export { publishHandler } from "./src/publish.ts";
 export type {
   PublishHandler,

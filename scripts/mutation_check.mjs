@@ -45,9 +45,9 @@ const MUTATIONS = [
   ["Hub: the keep-alive tick sends nothing", "src/_keep_alive.ts", "if (!subscriber.wrote && subscriber.wantsBytes) subscriber.push(PING);", "", KEEP_ALIVE],
   ['Hub: keepAliveTimer: "per-connection" is ignored (one shared timer)', "src/_settings.ts", 'keepAlivePerConnection: options.keepAliveTimer === "per-connection",', "keepAlivePerConnection: false,", KEEP_ALIVE],
   ["Hub: a per-connection timer is never started", "src/_keep_alive.ts", "      this.#perConnection.set(subscriber, setInterval(() => ping(subscriber), this.interval));\n", "", KEEP_ALIVE],
-  ["createEventStream: the keepAlive number is ignored (always 4 s)", "src/stream.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive === false ? false : 4000;", KEEP_ALIVE],
-  ["createEventStream: keepAlive: false is ignored (a 0 ms timer)", "src/stream.ts", "    if (interval !== false) {\n", "    if (true) {\n", KEEP_ALIVE],
-  ["createEventStream: keepAlive: false means the 4 s default", "src/stream.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive || 4000;", KEEP_ALIVE],
+  ["createEventStream: the keepAlive number is ignored (always 4 s)", "src/_stream_connection.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive === false ? false : 4000;", KEEP_ALIVE],
+  ["createEventStream: keepAlive: false is ignored (a 0 ms timer)", "src/_stream_connection.ts", "    if (interval !== false) {\n", "    if (true) {\n", KEEP_ALIVE],
+  ["createEventStream: keepAlive: false means the 4 s default", "src/_stream_connection.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive || 4000;", KEEP_ALIVE],
 ].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));
 
 const only = process.argv[2];
