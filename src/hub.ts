@@ -231,10 +231,10 @@ export class Hub<T = unknown> {
     const { event, retry } = options;
     if (event?.event !== undefined) assertPublishedEvent(event.event);
     // Encode before closing anything: an invalid last event throws and leaves the hub open.
-    const last = event === undefined && retry === undefined ? undefined : encodeEvent(
-      { ...event, ...(retry === undefined ? {} : { retry }) },
-      this.#settings.options.serialize ? { serialize: this.#settings.options.serialize } : undefined,
-    );
+    const { serialize } = this.#settings.options;
+    const last = event === undefined && retry === undefined
+      ? undefined
+      : encodeEvent({ ...event, ...(retry === undefined ? {} : { retry }) }, serialize && { serialize });
     this.#closed = true;
     this.#fanOut.closeAll(last);
     this.#bus?.close();
@@ -244,14 +244,8 @@ export class Hub<T = unknown> {
   // two steps for bus events). A store that fails fails the publish: nothing was sent.
   #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    this.#history?.append({
-      id,
-      topic,
-      bytes,
-      event,
-      json: typeof data !== "string",
-      message: { event, data },
-    });
+    const json = typeof data !== "string"; // MemoryHistory keeps this flag, not the payload
+    this.#history?.append({ id, topic, bytes, event, json, message: { event, data } });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
@@ -263,20 +257,15 @@ export class Hub<T = unknown> {
   }
 
   #join(subscriber: Subscriber<T>, lastEventId: string | undefined): void {
-    if (lastEventId !== undefined && this.#replay !== undefined) {
-      startReplay(subscriber, lastEventId, this.#replay);
-    }
+    if (lastEventId !== undefined && this.#replay) startReplay(subscriber, lastEventId, this.#replay);
     if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
   }
 
   #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
     if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
     this.#guard.assertIdle();
-    if (!viaBus && this.#bus !== undefined) {
-      throw new HubError(
-        "bridged",
-        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
-      );
+    if (!viaBus && this.#bus) {
+      throw new HubError("bridged", "a bridged hub takes ids from the bus: use publishAsync");
     }
     if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
     if (event !== undefined) assertPublishedEvent(event);
