@@ -62,7 +62,16 @@ async function startRedis() {
   dirs.add(dir);
   const port = await freePort();
   const child = spawn("/usr/bin/redis-server", [
-    "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
   ], { stdio: ["ignore", "pipe", "inherit"] });
   children.add(child);
   await new Promise((resolve, reject) => {
@@ -77,11 +86,17 @@ async function startRedis() {
 }
 
 async function startServer(runtime, redisUrl) {
-  const args = runtime === "deno" ? ["run", "-A", "examples/scale-out/server.ts"] : ["run", "examples/scale-out/server.ts"];
+  const args = runtime === "deno"
+    ? ["run", "-A", "examples/scale-out/server.ts"]
+    : ["run", "examples/scale-out/server.ts"];
   const env = { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1" };
   delete env.REDIS_URL;
   if (redisUrl) env.REDIS_URL = redisUrl;
-  const child = spawn(join(root, "node_modules/.bin", runtime), args, { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(join(root, "node_modules/.bin", runtime), args, {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.add(child);
   const url = await new Promise((resolve, reject) => {
     let out = "";
@@ -121,7 +136,9 @@ async function subscribe(url, topic, onData) {
         while ((end = buffer.indexOf("\n\n")) !== -1) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice(6));
+          const data = block.split("\n").filter((line) => line.startsWith("data: ")).map((line) =>
+            line.slice(6)
+          );
           if (data.length > 0) onData(data.join("\n"), at);
         }
       }
@@ -145,7 +162,9 @@ async function publish(url, topic, msg) {
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]
+    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
 };
 
 // Publishes to `publisher` one at a time; `streams` are the URLs whose receive times are recorded.
@@ -169,7 +188,10 @@ async function measure(publisher, streams, count) {
       });
       sentAt.set(msg, performance.now());
       await publish(publisher, topic, msg);
-      await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error(`event ${n} lost`)), 10_000))]);
+      await Promise.race([
+        arrived,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`event ${n} lost`)), 10_000)),
+      ]);
     }
   } finally {
     await Promise.all(subscriptions.map((s) => s.close()));
@@ -197,8 +219,10 @@ async function benchRuntime(runtime) {
       runs.memory.push(inMemory);
       runs.same.push(same);
       runs.cross.push(cross);
-      process.stderr.write(`  ${runtime} rep ${rep + 1}/${reps}: memory p50 ${inMemory.p50.toFixed(3)} ms, ` +
-        `same ${same.p50.toFixed(3)} ms, cross ${cross.p50.toFixed(3)} ms\n`);
+      process.stderr.write(
+        `  ${runtime} rep ${rep + 1}/${reps}: memory p50 ${inMemory.p50.toFixed(3)} ms, ` +
+          `same ${same.p50.toFixed(3)} ms, cross ${cross.p50.toFixed(3)} ms\n`,
+      );
     }
   } finally {
     await Promise.all([memory, a, b].map((s) => stop(s.child)));
@@ -211,8 +235,17 @@ async function benchRuntime(runtime) {
   return summary;
 }
 
-const results = { date: new Date().toISOString(), cpus: cpus().length, node: process.version, events, reps, runtimes: {} };
-console.error(`bench:cross: ${runtimes.join(", ")}; ${reps} reps × ${events} events (+${warmup} warm-up), one at a time`);
+const results = {
+  date: new Date().toISOString(),
+  cpus: cpus().length,
+  node: process.version,
+  events,
+  reps,
+  runtimes: {},
+};
+console.error(
+  `bench:cross: ${runtimes.join(", ")}; ${reps} reps × ${events} events (+${warmup} warm-up), one at a time`,
+);
 for (const runtime of runtimes) results.runtimes[runtime] = await benchRuntime(runtime);
 
 const rows = [
@@ -220,15 +253,19 @@ const rows = [
   ["bridged, same instance (A → Redis → A)", "same"],
   ["bridged, cross instance (A → Redis → B)", "cross"],
 ];
-console.log(`\n### Publish → receive latency, one event at a time (medians of ${reps} reps × ${events} events)\n`);
+console.log(
+  `\n### Publish → receive latency, one event at a time (medians of ${reps} reps × ${events} events)\n`,
+);
 console.log("| runtime | path | p50 ms | p99 ms | p50 vs in-memory | p99 vs in-memory |");
 console.log("| --- | --- | --- | --- | --- | --- |");
 for (const [runtime, summary] of Object.entries(results.runtimes)) {
   for (const [label, key] of rows) {
     const { p50, p99 } = summary[key];
     const base = summary.memory;
-    console.log(`| ${runtime} | ${label} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ` +
-      `${(p50 / base.p50).toFixed(2)}× | ${(p99 / base.p99).toFixed(2)}× |`);
+    console.log(
+      `| ${runtime} | ${label} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ` +
+        `${(p50 / base.p50).toFixed(2)}× | ${(p99 / base.p99).toFixed(2)}× |`,
+    );
   }
 }
 mkdirSync(join(root, "bench/results"), { recursive: true });
