@@ -17,8 +17,17 @@ export interface DemoProcess {
   stop(): Promise<void>;
 }
 
-export async function startDemo(env: Record<string, string> = {}): Promise<DemoProcess> {
-  const [command, args] = runtime === "deno"
+export function startDemo(env: Record<string, string> = {}): Promise<DemoProcess> {
+  return startDemoOn(runtime, env);
+}
+
+/**
+ * The demo on a runtime of the caller's choosing (`startDemo` picks the one running the test):
+ * for runners that drive Deno and Bun demos from one process. `env` may fix `PORT` (a restart
+ * on the same port) and set `REDIS_URL` (a bridged demo).
+ */
+export async function startDemoOn(on: "deno" | "bun", env: Record<string, string> = {}): Promise<DemoProcess> {
+  const [command, args] = on === "deno"
     ? [`${root}node_modules/.bin/deno`, ["run", "--allow-net", "--allow-env", "examples/deno/main.ts"]]
     : [`${root}node_modules/.bin/bun`, ["run", "examples/bun/main.ts"]];
   const child = spawn(command, args, {
@@ -50,9 +59,18 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoP
     }
   };
   try {
-    return { url: await withDeadline(url, 30_000, `the demo's listening line (${runtime})`), child, output: () => output, stop };
+    return { url: await withDeadline(url, 30_000, `the demo's listening line (${on})`), child, output: () => output, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Kills the demo abruptly (SIGKILL, a crash: no shutdown code runs) and waits for it to exit. */
+export async function killDemo(demo: DemoProcess): Promise<void> {
+  const { child } = demo;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  await withDeadline(exited, 10_000, "the demo to exit on SIGKILL");
 }

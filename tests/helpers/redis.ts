@@ -1,5 +1,6 @@
 // A real redis-server (Debian's /usr/bin/redis-server) on a free 127.0.0.1 port, in its own
-// temp dir, with an fsync-always AOF so a killed server restarts with its streams intact.
+// temp dir, with an fsync-always AOF so a killed server restarts with its streams intact
+// (or, with `persistence: "none"`, without: a killed server restarts empty).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -35,7 +36,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export interface RedisServerOptions {
+  /** `"aof"` (the default): appendonly, fsync always; `"none"`: no AOF, no RDB, restarts empty. */
+  persistence?: "aof" | "none";
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<TestRedis> {
+  const appendonly = options.persistence === "none" ? "no" : "yes";
   const dir = mkdtempSync(join(tmpdir(), "sse-hub-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -49,7 +56,7 @@ export async function startRedis(): Promise<TestRedis> {
       "--dir",
       dir,
       "--appendonly",
-      "yes",
+      appendonly,
       "--appendfsync",
       "always",
       "--save",

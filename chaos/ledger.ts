@@ -1,0 +1,137 @@
+// What one client received, and the verdict against what was published. Pure bookkeeping: no I/O.
+//
+// Ids are Redis Stream ids (`<ms>-<seq>`), packed into one number (`ms * 1024 + seq`) so that
+// tens of thousands of them per client stay cheap and compare in stream (= publish) order.
+
+/** The counts of one client, or their sum over clients. */
+export interface Tally {
+  /** Acknowledged publishes the client was owed (from its first event to the fence). */
+  published: number;
+  /** Distinct acknowledged events it received. */
+  delivered: number;
+  /** Owed events it never received, with no reset event covering them. */
+  lost: number;
+  /** Deliveries of an id it had already received. */
+  duplicated: number;
+  /** Deliveries of an id lower than one it had already received (duplicates excluded). */
+  reordered: number;
+  /** Reset events received. */
+  resets: number;
+  /** Owed events missing inside a reset's window: said, so not lost. */
+  missedUnderReset: number;
+  /** Received events whose publish was not acknowledged (a failed POST that still went out). */
+  unacked: number;
+}
+
+export const emptyTally = (): Tally => ({
+  published: 0,
+  delivered: 0,
+  lost: 0,
+  duplicated: 0,
+  reordered: 0,
+  resets: 0,
+  missedUnderReset: 0,
+  unacked: 0,
+});
+
+export function addTally(sum: Tally, one: Tally): Tally {
+  for (const key of Object.keys(sum) as (keyof Tally)[]) sum[key] += one[key];
+  return sum;
+}
+
+const SEQ_LIMIT = 1024;
+
+/** `"1764500000000-3"` → a number in stream order. Throws on anything else. */
+export function idKey(id: string): number {
+  const match = /^(\d+)-(\d+)$/.exec(id);
+  if (!match) throw new Error(`not a stream id: ${JSON.stringify(id)}`);
+  const seq = Number(match[2]);
+  if (seq >= SEQ_LIMIT) throw new Error(`stream id ${id}: sequence over ${SEQ_LIMIT - 1}`);
+  return Number(match[1]) * SEQ_LIMIT + seq;
+}
+
+export function keyId(key: number): string {
+  return `${Math.floor(key / SEQ_LIMIT)}-${key % SEQ_LIMIT}`;
+}
+
+interface ResetWindow {
+  reason: string;
+  /** The last id received before the reset (-1: none). */
+  after: number;
+  /** The first id received after it (Infinity: none yet). */
+  until: number;
+}
+
+/** One client's deliveries, in arrival order. */
+export class ClientLedger {
+  readonly #seen = new Set<number>();
+  readonly #windows: ResetWindow[] = [];
+  #first: number | undefined;
+  #last = -1;
+  #max = -1;
+  #duplicated = 0;
+  #reordered = 0;
+  /** Deliveries without an id, or with one that is not a stream id. */
+  malformed = 0;
+
+  get received(): number {
+    return this.#seen.size;
+  }
+
+  has(key: number): boolean {
+    return this.#seen.has(key);
+  }
+
+  /** Reset reasons, in order. */
+  get resetReasons(): string[] {
+    return this.#windows.map((window) => window.reason);
+  }
+
+  deliver(id: string): void {
+    let key: number;
+    try {
+      key = idKey(id);
+    } catch {
+      this.malformed++;
+      return;
+    }
+    for (const window of this.#windows) if (window.until === Infinity) window.until = key;
+    this.#first ??= key;
+    if (this.#seen.has(key)) this.#duplicated++;
+    else if (key < this.#max) this.#reordered++;
+    this.#seen.add(key);
+    this.#last = key;
+    if (key > this.#max) this.#max = key;
+  }
+
+  reset(reason: string): void {
+    this.#windows.push({ reason, after: this.#last, until: Infinity });
+  }
+
+  /**
+   * The verdict: the client is owed every acknowledged id from its first delivery up to and
+   * including `fence` (the last acknowledged publish, sent after the faults stopped).
+   * `acked` must be sorted ascending.
+   */
+  tally(acked: readonly number[], fence: number): Tally & { lostKeys: number[] } {
+    const tally = emptyTally();
+    const lostKeys: number[] = [];
+    const first = this.#first ?? Infinity;
+    const ackedSet = new Set(acked);
+    for (const key of acked) {
+      if (key < first || key > fence) continue;
+      tally.published++;
+      if (this.#seen.has(key)) tally.delivered++;
+      else if (this.#windows.some((w) => key > w.after && key < w.until)) tally.missedUnderReset++;
+      else {
+        tally.lost++;
+        lostKeys.push(key);
+      }
+    }
+    for (const key of this.#seen) if (!ackedSet.has(key) && key <= fence) tally.unacked++;
+    tally.duplicated = this.#duplicated;
+    tally.reordered = this.#reordered;
+    tally.resets = this.#windows.length;
+    return { ...tally, lostKeys };
+  }
+}

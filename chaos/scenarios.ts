@@ -1,0 +1,199 @@
+// The fault scenarios, each over a fresh cluster (redis-server + demo instances A and B): clients
+// follow topic "chaos" on both instances, a publisher posts to B, faults are injected until the
+// time is up, then one last acknowledged publish (the fence) and every client is owed everything
+// acknowledged from its first event up to the fence.
+import { rawRequest } from "../tests/helpers/raw.ts";
+import type { RawClient } from "../tests/helpers/raw.ts";
+import { clientKinds } from "../tests/helpers/redis.ts";
+import type { ClientPair } from "../tests/helpers/redis.ts";
+import { delay, until } from "../tests/helpers/server.ts";
+import { type Cluster, type Library, type Runtime, startCluster } from "./cluster.ts";
+import { addTally, emptyTally, keyId, type Tally } from "./ledger.ts";
+import { type ChaosClient, openClients, Publisher } from "./load.ts";
+
+export interface ScenarioOptions {
+  runtime: Runtime;
+  library: Library;
+  /** How long faults are injected. */
+  seconds: number;
+  /** Publishes per second (to instance B). */
+  rate: number;
+  /** `eventsource` clients on each instance. */
+  clients: number;
+}
+
+export interface ScenarioResult extends Tally {
+  scenario: string;
+  runtime: Runtime;
+  library: Library;
+  clients: number;
+  /** Clients with at least one lost event. */
+  clientsWithLoss: number;
+  /** Clients that never received the fence. */
+  stalled: number;
+  /** Faults injected. */
+  faults: number;
+  publishFailures: Record<string, number>;
+  /** Demo processes that exited on their own. */
+  crashed: number;
+  resetReasons: Record<string, number>;
+  /** Stream ids lost by at least one client, with how many clients of each instance lost it. */
+  lostIds: { id: string; clients: Record<string, number> }[];
+  /** Bridge gaps and errors the instances logged (first ones). */
+  logs: string[];
+  /** Per-instance /stats at the end (slowDisconnects, bridgeGaps, …). */
+  stats: Record<string, Record<string, number>>;
+}
+
+interface Scenario {
+  description: string;
+  persistence: "aof" | "none";
+  /** Message size (bytes) the publisher pads to. */
+  bytes?: number;
+  /** Injects faults until `endAt`; returns how many. */
+  inject(cluster: Cluster, endAt: number, options: ScenarioOptions): Promise<number>;
+}
+
+/** Runs `fault` every `ms` until `endAt` (the first one after `ms`). */
+async function every(ms: number, endAt: number, fault: () => Promise<void>): Promise<number> {
+  let count = 0;
+  for (;;) {
+    await delay(Math.max(0, Math.min(ms, endAt - Date.now())));
+    if (Date.now() >= endAt) return count;
+    await fault();
+    count++;
+  }
+}
+
+/** Short runs get one fault at a third of the time; long ones one every `ms`. */
+const interval = (ms: number, endAt: number): number => Math.min(ms, Math.max(100, (endAt - Date.now()) / 3));
+
+export const scenarios: Record<string, Scenario> = {
+  "pubsub-kill": {
+    description: "CLIENT KILL TYPE pubsub every 300 ms: every instance's subscriber connection drops",
+    persistence: "aof",
+    async inject(cluster, endAt) {
+      const node = clientKinds.find((kind) => kind.name === "node-redis")!;
+      const admin: ClientPair = await node.connect(cluster.redis.url);
+      try {
+        return await every(300, endAt, async () => {
+          await admin.command("CLIENT", "KILL", "TYPE", "pubsub");
+        });
+      } finally {
+        await admin.close();
+      }
+    },
+  },
+  "instance-crash": {
+    description: "instance A kill -9ed and restarted on its port (every 10 s): its clients resume through Redis",
+    persistence: "aof",
+    inject: (cluster, endAt) => every(interval(10_000, endAt), endAt, () => cluster.a.crashAndRestart()),
+  },
+  "redis-restart-empty": {
+    description: "redis-server kill -9ed, down 1 s, restarted without persistence (empty), every 15 s",
+    persistence: "none",
+    inject: (cluster, endAt) => every(interval(15_000, endAt), endAt, () => restartRedis(cluster)),
+  },
+  "redis-restart-aof": {
+    description: "redis-server kill -9ed, down 1 s, restarted from its AOF (appendfsync always), every 15 s",
+    persistence: "aof",
+    inject: (cluster, endAt) => every(interval(15_000, endAt), endAt, () => restartRedis(cluster)),
+  },
+  "never-reading": {
+    description: "20 raw TCP clients on A send the request and never read; 4 KiB events",
+    persistence: "aof",
+    bytes: 4096,
+    async inject(cluster, endAt) {
+      const head = "GET /events/chaos HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream";
+      const stuck: RawClient[] = [];
+      for (let i = 0; i < 20; i++) stuck.push(await rawRequest(cluster.a.url, head, { pause: true }));
+      await delay(Math.max(0, endAt - Date.now()));
+      for (const client of stuck) client.socket.destroy();
+      return stuck.length;
+    },
+  },
+};
+
+async function restartRedis(cluster: Cluster): Promise<void> {
+  await cluster.redis.kill();
+  await delay(1000);
+  await cluster.redis.restart();
+}
+
+export async function runScenario(name: string, options: ScenarioOptions): Promise<ScenarioResult> {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
+  const cluster = await startCluster({ ...options, persistence: scenario.persistence });
+  const clients: ChaosClient[] = [];
+  const publisher = new Publisher(cluster.b.url, "chaos", { rate: options.rate, bytes: scenario.bytes ?? 0 });
+  try {
+    for (const instance of [cluster.a, cluster.b]) {
+      clients.push(...await openClients(`${instance.url}/events/chaos`, instance.name, options.clients));
+    }
+    publisher.start();
+    // Every client holds an id before the first fault, so every one of them can resume.
+    await until(() => clients.every((client) => client.ledger.received > 0), "every client's first event", 20_000);
+    const faults = await scenario.inject(cluster, Date.now() + options.seconds * 1000, options);
+    await publisher.stop();
+    const fence = await publisher.fence();
+    await until(() => clients.every((client) => client.ledger.has(fence)), "every client to get the fence", 30_000)
+      .catch(() => {}); // those that do not are counted as stalled (and their misses as lost)
+    return await verdict(name, options, cluster, clients, publisher, fence, faults);
+  } finally {
+    for (const client of clients) client.close();
+    await publisher.stop();
+    await cluster.stop();
+  }
+}
+
+async function verdict(
+  name: string,
+  options: ScenarioOptions,
+  cluster: Cluster,
+  clients: ChaosClient[],
+  publisher: Publisher,
+  fence: number,
+  faults: number,
+): Promise<ScenarioResult> {
+  const acked = [...publisher.acked].sort((x, y) => x - y);
+  const sum = emptyTally();
+  const lostBy = new Map<number, Record<string, number>>();
+  const resetReasons: Record<string, number> = {};
+  let clientsWithLoss = 0;
+  for (const client of clients) {
+    const { lostKeys, ...tally } = client.ledger.tally(acked, fence);
+    addTally(sum, tally);
+    if (lostKeys.length > 0) clientsWithLoss++;
+    for (const key of lostKeys) {
+      const by = lostBy.get(key) ?? {};
+      by[client.instance] = (by[client.instance] ?? 0) + 1;
+      lostBy.set(key, by);
+    }
+    for (const reason of client.ledger.resetReasons) resetReasons[reason] = (resetReasons[reason] ?? 0) + 1;
+  }
+  const stats: Record<string, Record<string, number>> = {};
+  for (const instance of [cluster.a, cluster.b]) {
+    stats[instance.name] = await instance.stats().catch(() => ({}));
+  }
+  const logs = [cluster.a, cluster.b].flatMap((instance) =>
+    instance.output().split("\n").filter((line) => /gap|error|reset/i.test(line)).map((line) =>
+      `${instance.name}: ${line}`
+    )
+  );
+  return {
+    scenario: name,
+    runtime: options.runtime,
+    library: options.library,
+    clients: clients.length,
+    ...sum,
+    clientsWithLoss,
+    stalled: clients.filter((client) => !client.ledger.has(fence)).length,
+    faults,
+    publishFailures: publisher.failures,
+    crashed: cluster.a.crashes + cluster.b.crashes,
+    resetReasons,
+    lostIds: [...lostBy].sort(([x], [y]) => x - y).slice(0, 50).map(([key, by]) => ({ id: keyId(key), clients: by })),
+    logs: logs.slice(0, 40),
+    stats,
+  };
+}
