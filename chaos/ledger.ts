@@ -73,6 +73,9 @@ export class ClientLedger {
   #reordered = 0;
   /** Deliveries without an id, or with one that is not a stream id. */
   malformed = 0;
+  /** The first duplicates and reorderings, each with the id received just before: evidence. */
+  readonly duplicateIds: string[] = [];
+  readonly reorderedIds: string[] = [];
 
   get received(): number {
     return this.#seen.size;
@@ -80,6 +83,13 @@ export class ClientLedger {
 
   has(key: number): boolean {
     return this.#seen.has(key);
+  }
+
+  /** Each reset: its reason, the id received before it and the first one after. */
+  get resetWindows(): string[] {
+    return this.#windows.map((w) =>
+      `${w.reason}: after ${w.after < 0 ? "nothing" : keyId(w.after)}, next ${w.until === Infinity ? "nothing" : keyId(w.until)}`
+    );
   }
 
   /** Reset reasons, in order. */
@@ -97,8 +107,13 @@ export class ClientLedger {
     }
     for (const window of this.#windows) if (window.until === Infinity) window.until = key;
     this.#first ??= key;
-    if (this.#seen.has(key)) this.#duplicated++;
-    else if (key < this.#max) this.#reordered++;
+    if (this.#seen.has(key)) {
+      this.#duplicated++;
+      if (this.duplicateIds.length < 20) this.duplicateIds.push(`${id} (after ${keyId(this.#last)})`);
+    } else if (key < this.#max) {
+      this.#reordered++;
+      if (this.reorderedIds.length < 20) this.reorderedIds.push(`${id} (after ${keyId(this.#last)})`);
+    }
     this.#seen.add(key);
     this.#last = key;
     if (key > this.#max) this.#max = key;

@@ -3,6 +3,7 @@
 // resumes with Last-Event-ID by itself), each with its own ledger.
 import { EventSource } from "eventsource";
 import { ClientLedger, idKey } from "./ledger.ts";
+import { clientKinds } from "../tests/helpers/redis.ts";
 import { delay, until } from "../tests/helpers/server.ts";
 
 export interface PublisherOptions {
@@ -130,4 +131,37 @@ export async function openClients(url: string, instance: string, count: number):
   const clients = Array.from({ length: count }, () => new ChaosClient(url, instance));
   await until(() => clients.every((client) => client.opens > 0), `${count} clients on ${instance} to open`, 20_000);
   return clients;
+}
+
+/**
+ * A third instance in this process (a `Hub` with the `RedisBridge`, node-redis) publishing on
+ * another topic as fast as `rate` allows: traffic every instance's bridge receives and no client
+ * is owed. More bus messages around a reconnect make a bridge's reconnect race likelier.
+ */
+export async function startNoise(redisUrl: string, rate: number): Promise<() => Promise<number>> {
+  const { Hub, RedisBridge } = await import("../mod.ts");
+  const node = clientKinds.find((kind) => kind.name === "node-redis")!;
+  const pair = await node.connect(redisUrl);
+  const bridge = new RedisBridge({ client: pair.client, subscriber: pair.subscriber });
+  const hub = new Hub<string>({ bridge, onBridgeEvent: () => {} });
+  await bridge.ready;
+  let published = 0;
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      const started = performance.now();
+      const batch = Math.max(1, Math.round(rate / 100));
+      await Promise.allSettled(Array.from({ length: batch }, () => hub.publishAsync("noise", "n")))
+        .then((results) => (published += results.filter((r) => r.status === "fulfilled").length));
+      await delay(Math.max(0, 10 - (performance.now() - started)));
+    }
+  };
+  const running = loop();
+  return async () => {
+    stopped = true;
+    await running;
+    hub.close();
+    await pair.close();
+    return published;
+  };
 }

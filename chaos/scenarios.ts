@@ -9,7 +9,7 @@ import type { ClientPair } from "../tests/helpers/redis.ts";
 import { delay, until } from "../tests/helpers/server.ts";
 import { type Cluster, type Library, type Runtime, startCluster } from "./cluster.ts";
 import { addTally, emptyTally, keyId, type Tally } from "./ledger.ts";
-import { type ChaosClient, openClients, Publisher } from "./load.ts";
+import { type ChaosClient, openClients, Publisher, startNoise } from "./load.ts";
 
 export interface ScenarioOptions {
   runtime: Runtime;
@@ -20,6 +20,10 @@ export interface ScenarioOptions {
   rate: number;
   /** `eventsource` clients on each instance. */
   clients: number;
+  /** pubsub-kill: milliseconds between two kills (default 100). */
+  killEveryMs?: number;
+  /** pubsub-kill: publishes per second on another topic by a third, in-process instance (default 3000; 0: none). */
+  noise?: number;
 }
 
 export interface ScenarioResult extends Tally {
@@ -27,6 +31,8 @@ export interface ScenarioResult extends Tally {
   runtime: Runtime;
   library: Library;
   clients: number;
+  /** Publishes answered 200 with an id (each client is owed those from its first event on: `published`). */
+  acked: number;
   /** Clients with at least one lost event. */
   clientsWithLoss: number;
   /** Clients that never received the fence. */
@@ -41,6 +47,19 @@ export interface ScenarioResult extends Tally {
   lostIds: { id: string; clients: Record<string, number> }[];
   /** Bridge gaps and errors the instances logged (first ones). */
   logs: string[];
+  /** Gaps each instance logged as not recovered (each owes its clients a reset, reason "bus-gap"). */
+  unrecoveredGaps: Record<string, number>;
+  /** Clients that got fewer resets than their instance logged unrecovered gaps: a silent gap. */
+  unwarned: number;
+  /** Clients that lost, repeated or reordered something, or got a reset (first 10): the evidence. */
+  anomalies: {
+    instance: string;
+    opens: number;
+    lost: string[];
+    duplicates: string[];
+    reordered: string[];
+    resets: string[];
+  }[];
   /** Per-instance /stats at the end (slowDisconnects, bridgeGaps, …). */
   stats: Record<string, Record<string, number>>;
 }
@@ -50,6 +69,8 @@ interface Scenario {
   persistence: "aof" | "none";
   /** Message size (bytes) the publisher pads to. */
   bytes?: number;
+  /** Publishes per second at most, whatever the options say. */
+  maxRate?: number;
   /** Injects faults until `endAt`; returns how many. */
   inject(cluster: Cluster, endAt: number, options: ScenarioOptions): Promise<number>;
 }
@@ -70,23 +91,31 @@ const interval = (ms: number, endAt: number): number => Math.min(ms, Math.max(10
 
 export const scenarios: Record<string, Scenario> = {
   "pubsub-kill": {
-    description: "CLIENT KILL TYPE pubsub every 300 ms: every instance's subscriber connection drops",
+    description:
+      "CLIENT KILL TYPE pubsub every 100 ms (every instance's subscriber connection drops) while a third " +
+      "instance publishes 3,000 events/s on another topic",
     persistence: "aof",
-    async inject(cluster, endAt) {
+    async inject(cluster, endAt, options) {
       const node = clientKinds.find((kind) => kind.name === "node-redis")!;
       const admin: ClientPair = await node.connect(cluster.redis.url);
+      const rate = options.noise ?? 3000;
+      const noise = rate > 0 ? await startNoise(cluster.redis.url, rate) : undefined;
       try {
-        return await every(300, endAt, async () => {
+        return await every(options.killEveryMs ?? 100, endAt, async () => {
           await admin.command("CLIENT", "KILL", "TYPE", "pubsub");
         });
       } finally {
+        await noise?.();
         await admin.close();
       }
     },
   },
   "instance-crash": {
-    description: "instance A kill -9ed and restarted on its port (every 10 s): its clients resume through Redis",
+    description:
+      "instance A kill -9ed and restarted on its port (every 10 s): its clients resume through Redis; at most " +
+      "300 publishes/s, so that an outage of ~3 s stays within the demo's replay limit (maxReplay, 1000 events)",
     persistence: "aof",
+    maxRate: 300,
     inject: (cluster, endAt) => every(interval(10_000, endAt), endAt, () => cluster.a.crashAndRestart()),
   },
   "redis-restart-empty": {
@@ -100,14 +129,23 @@ export const scenarios: Record<string, Scenario> = {
     inject: (cluster, endAt) => every(interval(15_000, endAt), endAt, () => restartRedis(cluster)),
   },
   "never-reading": {
-    description: "20 raw TCP clients on A send the request and never read; 4 KiB events",
+    description:
+      "20 raw TCP clients on A send the request and never read, 4 KiB events at 500/s at most; runs on until " +
+      "A has closed all 20 (their budget, then the overflow policy)",
     persistence: "aof",
     bytes: 4096,
-    async inject(cluster, endAt) {
+    maxRate: 500,
+    async inject(cluster, endAt, options) {
       const head = "GET /events/chaos HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream";
       const stuck: RawClient[] = [];
       for (let i = 0; i < 20; i++) stuck.push(await rawRequest(cluster.a.url, head, { pause: true }));
       await delay(Math.max(0, endAt - Date.now()));
+      // Only the eventsource clients are left once the hub has closed every never-reader.
+      // (Bounded: the verdict's stats show how many are left.)
+      for (const until = Date.now() + 30_000; Date.now() < until; await delay(200)) {
+        const { subscribers = Infinity } = await cluster.a.stats().catch(() => ({} as Record<string, number>));
+        if (subscribers <= options.clients) break;
+      }
       for (const client of stuck) client.socket.destroy();
       return stuck.length;
     },
@@ -125,7 +163,8 @@ export async function runScenario(name: string, options: ScenarioOptions): Promi
   if (!scenario) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
   const cluster = await startCluster({ ...options, persistence: scenario.persistence });
   const clients: ChaosClient[] = [];
-  const publisher = new Publisher(cluster.b.url, "chaos", { rate: options.rate, bytes: scenario.bytes ?? 0 });
+  const rate = Math.min(options.rate, scenario.maxRate ?? Infinity);
+  const publisher = new Publisher(cluster.b.url, "chaos", { rate, bytes: scenario.bytes ?? 0 });
   try {
     for (const instance of [cluster.a, cluster.b]) {
       clients.push(...await openClients(`${instance.url}/events/chaos`, instance.name, options.clients));
@@ -146,6 +185,12 @@ export async function runScenario(name: string, options: ScenarioOptions): Promi
   }
 }
 
+/** How the demo logs a gap its bridge could not recover (`onBridgeEvent` in examples/demo/hub_from_env.ts). */
+const UNRECOVERED = /bridge gap.*(not recovered|recovered: false)/i;
+
+const EXPECTED_LOG =
+  /^(sse-hub demo listening|bridge error: Error: (Socket closed unexpectedly|connect ECONNREFUSED|The client is offline|Connection closed))/;
+
 async function verdict(
   name: string,
   options: ScenarioOptions,
@@ -160,9 +205,21 @@ async function verdict(
   const lostBy = new Map<number, Record<string, number>>();
   const resetReasons: Record<string, number> = {};
   let clientsWithLoss = 0;
+  const anomalies: ScenarioResult["anomalies"] = [];
   for (const client of clients) {
     const { lostKeys, ...tally } = client.ledger.tally(acked, fence);
     addTally(sum, tally);
+    const { ledger } = client;
+    if ((lostKeys.length > 0 || tally.duplicated + tally.reordered + tally.resets > 0) && anomalies.length < 10) {
+      anomalies.push({
+        instance: client.instance,
+        opens: client.opens,
+        lost: lostKeys.slice(0, 10).map(keyId),
+        duplicates: ledger.duplicateIds,
+        reordered: ledger.reorderedIds,
+        resets: ledger.resetWindows,
+      });
+    }
     if (lostKeys.length > 0) clientsWithLoss++;
     for (const key of lostKeys) {
       const by = lostBy.get(key) ?? {};
@@ -175,8 +232,16 @@ async function verdict(
   for (const instance of [cluster.a, cluster.b]) {
     stats[instance.name] = await instance.stats().catch(() => ({}));
   }
+  const unrecoveredGaps: Record<string, number> = {};
+  for (const instance of [cluster.a, cluster.b]) {
+    unrecoveredGaps[instance.name] = instance.output().split("\n").filter((line) => UNRECOVERED.test(line)).length;
+  }
+  const unwarned = clients.filter((client) =>
+    client.ledger.resetReasons.length < unrecoveredGaps[client.instance]!
+  ).length;
   const logs = [cluster.a, cluster.b].flatMap((instance) =>
-    instance.output().split("\n").filter((line) => /gap|error|reset/i.test(line)).map((line) =>
+    // Connection errors while Redis is down are expected (counted in stats.bridgeErrors); the rest is evidence.
+    instance.output().split("\n").filter((line) => line && line !== "--- restarted ---" && !EXPECTED_LOG.test(line)).map((line) =>
       `${instance.name}: ${line}`
     )
   );
@@ -186,14 +251,18 @@ async function verdict(
     library: options.library,
     clients: clients.length,
     ...sum,
+    acked: acked.length,
     clientsWithLoss,
     stalled: clients.filter((client) => !client.ledger.has(fence)).length,
     faults,
     publishFailures: publisher.failures,
     crashed: cluster.a.crashes + cluster.b.crashes,
     resetReasons,
+    unrecoveredGaps,
+    unwarned,
+    anomalies,
     lostIds: [...lostBy].sort(([x], [y]) => x - y).slice(0, 50).map(([key, by]) => ({ id: keyId(key), clients: by })),
-    logs: logs.slice(0, 40),
+    logs: logs.slice(0, 80),
     stats,
   };
 }
