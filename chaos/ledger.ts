@@ -88,7 +88,9 @@ export class ClientLedger {
   /** Each reset: its reason, the id received before it and the first one after. */
   get resetWindows(): string[] {
     return this.#windows.map((w) =>
-      `${w.reason}: after ${w.after < 0 ? "nothing" : keyId(w.after)}, next ${w.until === Infinity ? "nothing" : keyId(w.until)}`
+      `${w.reason}: after ${w.after < 0 ? "nothing" : keyId(w.after)}, next ${
+        w.until === Infinity ? "nothing" : keyId(w.until)
+      }`
     );
   }
 

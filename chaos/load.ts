@@ -129,7 +129,11 @@ export class ChaosClient {
 /** Opens `count` clients on `url` and waits until every one is connected. */
 export async function openClients(url: string, instance: string, count: number): Promise<ChaosClient[]> {
   const clients = Array.from({ length: count }, () => new ChaosClient(url, instance));
-  await until(() => clients.every((client) => client.opens > 0), `${count} clients on ${instance} to open`, 20_000);
+  await until(
+    () => clients.every((client) => client.opens > 0),
+    `${count} clients on ${instance} to open`,
+    20_000,
+  );
   return clients;
 }
 

@@ -56,7 +56,12 @@ function runOne(name, runtime, library) {
       writeFileSync(join(out, `${row}.log`), text);
       const line = text.split("\n").find((l) => l.startsWith("CHAOS_RESULT "));
       if (!line) {
-        resolve({ scenario: name, runtime, library, failed: `exited ${code} without a result: see ${row}.log` });
+        resolve({
+          scenario: name,
+          runtime,
+          library,
+          failed: `exited ${code} without a result: see ${row}.log`,
+        });
         return;
       }
       const result = JSON.parse(line.slice("CHAOS_RESULT ".length));
@@ -67,7 +72,8 @@ function runOne(name, runtime, library) {
 }
 
 const bad = (r) =>
-  r.failed || r.lost > 0 || r.duplicated > 0 || r.reordered > 0 || r.stalled > 0 || r.crashed > 0 || r.unwarned > 0;
+  r.failed || r.lost > 0 || r.duplicated > 0 || r.reordered > 0 || r.stalled > 0 || r.crashed > 0 ||
+  r.unwarned > 0;
 
 function notes(r) {
   if (r.failed) return r.failed;
@@ -87,14 +93,20 @@ function notes(r) {
 }
 
 const rows = [];
-console.log(`chaos: ${seconds} s of faults per row, ${options.rate} publishes/s, ${options.clients} clients per instance`);
+console.log(
+  `chaos: ${seconds} s of faults per row, ${options.rate} publishes/s, ${options.clients} clients per instance`,
+);
 for (const name of names) {
   for (const runtime of runtimes) {
     for (const library of libraries(name, runtime)) {
       const started = Date.now();
       const result = await runOne(name, runtime, library);
       rows.push(result);
-      console.log(`${bad(result) ? "FAIL" : "ok  "} ${name} ${runtime} ${library} (${Math.round((Date.now() - started) / 1000)} s)`);
+      console.log(
+        `${bad(result) ? "FAIL" : "ok  "} ${name} ${runtime} ${library} (${
+          Math.round((Date.now() - started) / 1000)
+        } s)`,
+      );
     }
   }
 }

@@ -143,7 +143,9 @@ export const scenarios: Record<string, Scenario> = {
       // Only the eventsource clients are left once the hub has closed every never-reader.
       // (Bounded: the verdict's stats show how many are left.)
       for (const until = Date.now() + 30_000; Date.now() < until; await delay(200)) {
-        const { subscribers = Infinity } = await cluster.a.stats().catch(() => ({} as Record<string, number>));
+        const { subscribers = Infinity } = await cluster.a.stats().catch(
+          () => ({} as Record<string, number>),
+        );
         if (subscribers <= options.clients) break;
       }
       for (const client of stuck) client.socket.destroy();
@@ -171,11 +173,19 @@ export async function runScenario(name: string, options: ScenarioOptions): Promi
     }
     publisher.start();
     // Every client holds an id before the first fault, so every one of them can resume.
-    await until(() => clients.every((client) => client.ledger.received > 0), "every client's first event", 20_000);
+    await until(
+      () => clients.every((client) => client.ledger.received > 0),
+      "every client's first event",
+      20_000,
+    );
     const faults = await scenario.inject(cluster, Date.now() + options.seconds * 1000, options);
     await publisher.stop();
     const fence = await publisher.fence();
-    await until(() => clients.every((client) => client.ledger.has(fence)), "every client to get the fence", 30_000)
+    await until(
+      () => clients.every((client) => client.ledger.has(fence)),
+      "every client to get the fence",
+      30_000,
+    )
       .catch(() => {}); // those that do not are counted as stalled (and their misses as lost)
     return await verdict(name, options, cluster, clients, publisher, fence, faults);
   } finally {
@@ -210,7 +220,9 @@ async function verdict(
     const { lostKeys, ...tally } = client.ledger.tally(acked, fence);
     addTally(sum, tally);
     const { ledger } = client;
-    if ((lostKeys.length > 0 || tally.duplicated + tally.reordered + tally.resets > 0) && anomalies.length < 10) {
+    if (
+      (lostKeys.length > 0 || tally.duplicated + tally.reordered + tally.resets > 0) && anomalies.length < 10
+    ) {
       anomalies.push({
         instance: client.instance,
         opens: client.opens,
@@ -234,16 +246,17 @@ async function verdict(
   }
   const unrecoveredGaps: Record<string, number> = {};
   for (const instance of [cluster.a, cluster.b]) {
-    unrecoveredGaps[instance.name] = instance.output().split("\n").filter((line) => UNRECOVERED.test(line)).length;
+    unrecoveredGaps[instance.name] = instance.output().split("\n").filter((line) =>
+      UNRECOVERED.test(line)
+    ).length;
   }
-  const unwarned = clients.filter((client) =>
-    client.ledger.resetReasons.length < unrecoveredGaps[client.instance]!
-  ).length;
+  const unwarned =
+    clients.filter((client) => client.ledger.resetReasons.length < unrecoveredGaps[client.instance]!).length;
   const logs = [cluster.a, cluster.b].flatMap((instance) =>
     // Connection errors while Redis is down are expected (counted in stats.bridgeErrors); the rest is evidence.
-    instance.output().split("\n").filter((line) => line && line !== "--- restarted ---" && !EXPECTED_LOG.test(line)).map((line) =>
-      `${instance.name}: ${line}`
-    )
+    instance.output().split("\n").filter((line) =>
+      line && line !== "--- restarted ---" && !EXPECTED_LOG.test(line)
+    ).map((line) => `${instance.name}: ${line}`)
   );
   return {
     scenario: name,
@@ -261,7 +274,10 @@ async function verdict(
     unrecoveredGaps,
     unwarned,
     anomalies,
-    lostIds: [...lostBy].sort(([x], [y]) => x - y).slice(0, 50).map(([key, by]) => ({ id: keyId(key), clients: by })),
+    lostIds: [...lostBy].sort(([x], [y]) => x - y).slice(0, 50).map(([key, by]) => ({
+      id: keyId(key),
+      clients: by,
+    })),
     logs: logs.slice(0, 80),
     stats,
   };

@@ -16,7 +16,11 @@ export async function createHubFromEnv(env: Record<string, string | undefined>):
   // retry: browsers reconnect after 1 s (instead of ~3 s) and resume with Last-Event-ID.
   if (!env.REDIS_URL) return new Hub<string>({ retry: 1000 });
   // REDIS_CLIENT=node-redis: node-redis on Bun too (the chaos runner tries both clients there).
-  const { bridge } = await connectRedisBridge(env.REDIS_URL, {}, env.REDIS_CLIENT === "node-redis" ? "node-redis" : undefined);
+  const { bridge } = await connectRedisBridge(
+    env.REDIS_URL,
+    {},
+    env.REDIS_CLIENT === "node-redis" ? "node-redis" : undefined,
+  );
   const hub = new Hub<string>({
     retry: 1000,
     bridge,

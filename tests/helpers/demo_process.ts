@@ -26,7 +26,10 @@ export function startDemo(env: Record<string, string> = {}): Promise<DemoProcess
  * for runners that drive Deno and Bun demos from one process. `env` may fix `PORT` (a restart
  * on the same port) and set `REDIS_URL` (a bridged demo).
  */
-export async function startDemoOn(on: "deno" | "bun", env: Record<string, string> = {}): Promise<DemoProcess> {
+export async function startDemoOn(
+  on: "deno" | "bun",
+  env: Record<string, string> = {},
+): Promise<DemoProcess> {
   const [command, args] = on === "deno"
     ? [`${root}node_modules/.bin/deno`, ["run", "--allow-net", "--allow-env", "examples/deno/main.ts"]]
     : [`${root}node_modules/.bin/bun`, ["run", "examples/bun/main.ts"]];
@@ -59,7 +62,12 @@ export async function startDemoOn(on: "deno" | "bun", env: Record<string, string
     }
   };
   try {
-    return { url: await withDeadline(url, 30_000, `the demo's listening line (${on})`), child, output: () => output, stop };
+    return {
+      url: await withDeadline(url, 30_000, `the demo's listening line (${on})`),
+      child,
+      output: () => output,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
