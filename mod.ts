@@ -27,13 +27,11 @@ export type { EventField, EventFieldErrorType, HubErrorType, ParseErrorType } fr
 export { Hub } from "./src/hub.ts";
 export type {
   HubCloseOptions,
-  HubMessage,
   HubOptions,
   HubResponseOptions,
-  HubStats,
   HubSubscribeOptions,
-  PublishResult,
 } from "./src/hub_options.ts";
+export type { HubMessage, HubStats, PublishResult, SubscriberInfo } from "./src/message.ts";
 export { MemoryHistory } from "./src/history.ts";
 export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
@@ -45,7 +43,12 @@ export { RedisHistory } from "./src/bridge/redis_history.ts";
 export type { RedisHistoryOptions } from "./src/bridge/redis_history.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
 export { createEventStream, eventStreamResponse } from "./src/stream.ts";
-export type { EventStream, EventStreamOptions, EventStreamResponseOptions, StreamEvent } from "./src/stream.ts";
+export type {
+  EventStream,
+  EventStreamOptions,
+  EventStreamResponseOptions,
+  StreamEvent,
+} from "./src/stream.ts";
 export { publishHandler } from "./src/publish.ts";
 export type {
   PublishHandler,

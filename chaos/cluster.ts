@@ -89,7 +89,7 @@ export interface Cluster {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const redis = await startRedis({ persistence: options.persistence });
+  const redis = await startRedis({ persistence: options.persistence === "aof" });
   const started: Instance[] = [];
   try {
     for (const name of ["A", "B"]) started.push(await Instance.start(name, options, redis.url));

@@ -1,36 +1,63 @@
-// One timer for the whole hub, running only while it has subscribers: each tick
-// sends a comment to every subscriber that was sent nothing since the last tick.
+// Keep-alive comments for quiet streams. Shared (the default): one timer for the whole hub,
+// running only while it has subscribers; each tick sends a comment to every HTTP subscriber
+// that was sent nothing since the last tick. Per connection: one timer per stream, created in
+// that stream's own request, which is what a plain Worker needs (workerd ends a streaming
+// response whose own request has no pending timer or I/O).
 import type { Subscriber } from "./_subscriber.ts";
 
 const PING = new TextEncoder().encode(":\n");
 
 export class KeepAlive {
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #shared: ReturnType<typeof setInterval> | undefined;
+  readonly #perConnection: Map<Subscriber<unknown>, ReturnType<typeof setInterval>> | undefined;
 
   constructor(
     private readonly interval: number | false,
     private readonly subscribers: ReadonlySet<Subscriber<unknown>>,
-  ) {}
+    perConnection: boolean,
+  ) {
+    if (perConnection) this.#perConnection = new Map();
+  }
 
-  /** Starts the timer if it should run and does not. */
-  start(): void {
-    if (this.#timer !== undefined || this.interval === false) return;
-    this.#timer = setInterval(() => this.#tick(), this.interval);
+  /** A subscriber joined: starts the shared timer, or this subscriber's own. */
+  joined(subscriber: Subscriber<unknown>): void {
+    if (this.interval === false) return;
+    if (this.#perConnection === undefined) {
+      this.#shared ??= setInterval(() => this.#tick(), this.interval);
+    } else if (subscriber.wantsBytes) {
+      this.#perConnection.set(subscriber, setInterval(() => ping(subscriber), this.interval));
+    }
+  }
+
+  /** A subscriber left: stops its own timer, or the shared one when nobody is left. */
+  left(subscriber: Subscriber<unknown>): void {
+    const own = this.#perConnection?.get(subscriber);
+    if (own !== undefined) {
+      clearInterval(own);
+      this.#perConnection!.delete(subscriber);
+    }
+    if (this.subscribers.size === 0) this.stop();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    if (this.#shared !== undefined) clearInterval(this.#shared);
+    this.#shared = undefined;
+    if (this.#perConnection === undefined) return;
+    for (const timer of this.#perConnection.values()) clearInterval(timer);
+    this.#perConnection.clear();
   }
 
-  get running(): boolean {
-    return this.#timer !== undefined;
+  /** Timers running. */
+  get timers(): number {
+    return (this.#shared === undefined ? 0 : 1) + (this.#perConnection?.size ?? 0);
   }
 
   #tick(): void {
-    for (const subscriber of this.subscribers) {
-      if (!subscriber.wrote && subscriber.wantsBytes) subscriber.push(PING);
-      subscriber.wrote = false;
-    }
+    for (const subscriber of this.subscribers) ping(subscriber);
   }
+}
+
+function ping(subscriber: Subscriber<unknown>): void {
+  if (!subscriber.wrote && subscriber.wantsBytes) subscriber.push(PING);
+  subscriber.wrote = false;
 }

@@ -26,5 +26,7 @@ export function assertTopic(topic: unknown, pattern: RegExp): asserts topic is s
 // Quotes what a client sent for an error message: anything but printable ASCII becomes
 // \uXXXX, so no control, bidi-override or line-separator character is echoed.
 function quote(text: string): string {
-  return `"${text.replace(/[^\x20-\x7E]|["\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+  return `"${
+    text.replace(/[^\x20-\x7E]|["\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+  }"`;
 }

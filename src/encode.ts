@@ -212,3 +212,18 @@ function formatLines(prefix: string, value: string): string {
   for (const line of value.split(LINE_BREAK)) text += `${prefix}${line}\n`;
   return text;
 }
+
+/**
+ * Internal: one published event on the wire, the ONE encoder for local publishes and bus
+ * deliveries alike. The caller has checked `id` and `event` (a hub's own ids are digits).
+ */
+export function encodePublished(
+  id: string,
+  event: string | undefined,
+  data: unknown,
+  serialize: Serializer | undefined,
+): Uint8Array {
+  return encoder.encode(
+    (event === undefined ? "" : `event: ${event}\n`) + `id: ${id}\n` + formatData(data, serialize) + "\n",
+  );
+}

@@ -5,7 +5,7 @@
  * @see {@link https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation}
  * @module
  */
-import { EventFieldError } from "./errors.ts";
+import { EventFieldError, HubError } from "./errors.ts";
 import type { EventField } from "./errors.ts";
 
 /**
@@ -104,4 +104,24 @@ const nativeIsWellFormed = (String.prototype as { isWellFormed?: () => boolean }
 
 function isWellFormed(value: string): boolean {
   return nativeIsWellFormed ? nativeIsWellFormed.call(value) : !LONE_SURROGATE.test(value);
+}
+
+/** The prefix of the event types the hub itself sends (`sse-hub:reset`); no publisher may use it. */
+export const RESERVED_EVENT_PREFIX = "sse-hub:";
+
+/**
+ * Internal: checks the event type of a published event: a valid one-line field, and not one
+ * of the hub's own (a publisher sending `sse-hub:reset` would make every client reload).
+ *
+ * @throws {EventFieldError} When it would change or forge the stream.
+ * @throws {HubError} `"reserved-event"` when it starts with `sse-hub:`.
+ */
+export function assertPublishedEvent(event: unknown): asserts event is string {
+  assertLineField("event", event);
+  if (event.startsWith(RESERVED_EVENT_PREFIX)) {
+    throw new HubError(
+      "reserved-event",
+      `event types starting with "${RESERVED_EVENT_PREFIX}" are the hub's own; choose another name`,
+    );
+  }
 }

@@ -119,7 +119,9 @@ export class MemoryHistory implements HistoryStore {
   append(entry: HistoryEntry): void {
     const seq = Number(entry.id);
     if (!NUMERIC_ID.test(entry.id) || seq <= this.#lastSeq) {
-      throw new RangeError(`MemoryHistory needs increasing numeric ids, got \`id\` ${JSON.stringify(entry.id)}`);
+      throw new RangeError(
+        `MemoryHistory needs increasing numeric ids, got \`id\` ${JSON.stringify(entry.id)}`,
+      );
     }
     if (this.#firstSeq === 0) this.#firstSeq = seq;
     this.#lastSeq = seq;
@@ -159,7 +161,9 @@ export class MemoryHistory implements HistoryStore {
   // keeping an LRU order up to date on every publish.
   #forgetLeastRecentTopic(): void {
     let oldest: [string, Ring] | undefined;
-    for (const pair of this.#rings) if (oldest === undefined || pair[1].newestSeq < oldest[1].newestSeq) oldest = pair;
+    for (const pair of this.#rings) {
+      if (oldest === undefined || pair[1].newestSeq < oldest[1].newestSeq) oldest = pair;
+    }
     const [topic, ring] = oldest!;
     this.#rings.delete(topic);
     if (ring.newestSeq > this.#forgottenUpTo) this.#forgottenUpTo = ring.newestSeq;

@@ -1,38 +1,26 @@
 /**
- * `Hub<T>`: topics, subscribe/publish, limits, stats, close. A publish is
- * serialized and encoded once; the same bytes are enqueued to every subscriber,
- * synchronously, and a subscriber past its budget is closed (or skipped) so
- * nobody else ever waits for it.
- *
+ * `Hub<T>`: wiring and thin public methods; each step of the flow is a file of its own:
+ * `_admission`, `_fan_out` (with the overflow policy), `_subscriber`/`_byte_subscriber`,
+ * `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
  * @module
  */
-import { encodeEvent, formatData, formatEvent, serializeData } from "./encode.ts";
-import type { Serializer } from "./encode.ts";
-import { assertLineField } from "./event.ts";
-import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
+import { encodeEvent, encodePublished } from "./encode.ts";
+import { assertPublishedEvent } from "./event.ts";
 import { HubError } from "./errors.ts";
 import { MemoryHistory } from "./history.ts";
-import type { HistoryStore, Replay } from "./history.ts";
-import type {
-  HubCloseOptions,
-  HubMessage,
-  HubOptions,
-  HubResponseOptions,
-  HubStats,
-  HubSubscribeOptions,
-  PublishResult,
-} from "./hub_options.ts";
-import { getLastEventId, sseHeaders, textResponse } from "./response.ts";
-import { KeepAlive } from "./_keep_alive.ts";
-import { DELIVERED, DROPPED, OVERFLOW, Subscriber } from "./_subscriber.ts";
-import { assertTopic, DEFAULT_TOPIC_PATTERN, toTopicList } from "./_topics.ts";
-
-const encoder = new TextEncoder();
-const OPENING = encoder.encode(":\n\n");
-// Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
-// listener sees it ("legacy behavior"); it calls the stream's `cancel` on disconnect anyway.
-// Elsewhere (Bun.serve, workerd) an abort means the client left: listen there.
-const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
+import type { HistoryStore } from "./history.ts";
+import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
+import type { HubMessage, HubStats, PublishResult } from "./message.ts";
+import { getLastEventId, sseHeaders } from "./response.ts";
+import { admit, admitInProcess } from "./_admission.ts";
+import { BusLink } from "./_bus_link.ts";
+import { ByteSubscriber } from "./_byte_subscriber.ts";
+import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
+import { Guard } from "./_guard.ts";
+import { encodeReset, type ReplayContext, replayContext, startReplay } from "./_replay.ts";
+import { type HubSettings, settingsOf } from "./_settings.ts";
+import { MessageSubscriber, type Subscriber } from "./_subscriber.ts";
+import { assertTopic } from "./_topics.ts";
 
 /**
  * A publish/subscribe hub for server-sent events. Publish to a topic; every
@@ -43,70 +31,60 @@ const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
  * @example A Deno or Bun server
  * ```ts
  * import { Hub } from "@sse-hub/sse-hub";
+ * import assert from "node:assert/strict";
  *
  * const hub = new Hub<{ text: string }>();
  * const handler = (request: Request): Promise<Response> =>
  *   hub.response(request, { topics: new URL(request.url).searchParams.getAll("topic") });
- * hub.publish("chat", { text: "hello" }); // { topic: "chat", id: "…", delivered: 0 }
+ * const response = await handler(new Request("http://localhost/?topic=chat"));
+ * assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+ * assert.equal(hub.publish("chat", { text: "hello" }).delivered, 1);
  * hub.close();
  * ```
  */
 export class Hub<T = unknown> {
-  readonly #options: HubOptions;
+  readonly #settings: HubSettings;
   readonly #history: HistoryStore | undefined;
-  readonly #topics = new Map<string, Set<Subscriber<T>>>();
-  readonly #subscribers = new Set<Subscriber<T>>();
-  readonly #keepAlive: KeepAlive;
-  readonly #pattern: RegExp;
-  readonly #stats = {
-    published: 0,
-    delivered: 0,
-    dropped: 0,
-    slowDisconnects: 0,
-    replayed: 0,
-    rejected: 0,
-    bridgeErrors: 0,
-    bridgeGaps: 0,
-  };
-  readonly #bridge: Bridge | undefined;
-  readonly #instance = Math.random().toString(36).slice(2, 10);
-  // Own publishes awaiting their echo from the bus: a result if the echo came first, else the resolver.
-  readonly #waiting = new Map<string, PublishResult | ((result: PublishResult) => void) | undefined>();
-  #published = 0;
-  #echoTimers = 0;
-  // Ids start from the clock (µs), so a restarted process never reuses an id an old client holds.
-  #lastId = Date.now() * 1000;
+  readonly #stats: HubCounters = zeroCounters();
+  readonly #guard = new Guard();
+  readonly #fanOut: FanOut<T>;
+  readonly #replay: ReplayContext<T> | undefined;
+  readonly #bus: BusLink<T> | undefined;
+  /** The last id assigned; seeded from the clock at the first publish (see `#nextId`). */
+  #lastId = 0;
   #closed = false;
 
   /**
    * Creates a hub. It holds no timer and no connection until someone subscribes.
    *
    * @param options Limits, history, keep-alive, access rules and a bridge; all optional.
+   * @throws {TypeError | RangeError | EventFieldError} When an option is invalid (the message names it).
    */
   constructor(options: HubOptions = {}) {
-    this.#options = options;
-    this.#bridge = options.bridge;
-    this.#history = options.history === false
-      ? undefined
-      : (options.history ?? options.bridge?.history ?? new MemoryHistory());
-    this.#pattern = options.topicPattern ?? DEFAULT_TOPIC_PATTERN;
-    this.#keepAlive = new KeepAlive(options.keepAlive ?? 4000, this.#subscribers as unknown as Set<Subscriber<unknown>>);
-    this.#bridge?.start({
-      deliver: (message) => this.#deliver(message),
-      error: (error) => {
-        this.#stats.bridgeErrors++;
-        this.#options.onBridgeEvent?.({ type: "error", error });
-      },
-      gap: (info) => {
-        this.#stats.bridgeGaps++;
-        this.#options.onBridgeEvent?.({ type: "gap", ...info });
-      },
+    const settings = this.#settings = settingsOf(options);
+    const { bridge, history } = options;
+    this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
+    const { keepAlive, keepAlivePerConnection } = settings;
+    this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
+    const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
+    this.#replay = this.#history &&
+      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
+    this.#bus = bridge && new BusLink<T>(bridge, {
+      pattern: settings.pattern,
+      options,
+      guard: this.#guard,
+      counters: this.#stats,
+      // A bridge's own store has the event already; a local one may refuse bus ids (reported).
+      record: (entry) => void (this.#history !== bridge.history && this.#history?.append(entry)),
+      offer: (message, bytes) =>
+        this.#closed ? 0 : this.#guard.run(() => this.#fanOut.offer(message.topic, bytes, message)),
+      lost: () => this.#fanOut.broadcast(encodeReset(settings.resetEvent, "bus-gap")),
     });
   }
 
   /** Open subscriptions, HTTP and in-process. */
   get size(): number {
-    return this.#subscribers.size;
+    return this.#fanOut.size;
   }
 
   /** Whether {@linkcode Hub.close} was called. */
@@ -120,27 +98,20 @@ export class Hub<T = unknown> {
    *
    * @param topic The topic.
    * @param data The payload.
-   * @param options `event`: the event type.
+   * @param options `event`: the event type (not starting with `sse-hub:`).
    * @returns The topic, the assigned id and how many subscribers it reached.
-   * @throws {HubError} `"closed"` after close, `"invalid-topic"` for a bad name.
+   * @throws {HubError} `"closed"`, `"bridged"`, `"invalid-topic"`, `"reserved-event"`, or
+   * `"reentrant"` from a filter or serializer while another event is being published.
    * @throws {EventFieldError} When the event cannot be encoded (nothing is sent or recorded).
    */
   publish(topic: string, data: T, options?: { event?: string }): PublishResult {
-    if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
-    if (this.#bridge) {
-      throw new HubError("bridged", "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus");
-    }
-    const subscribers = this.#topics.get(topic);
-    if (subscribers === undefined) assertTopic(topic, this.#pattern); // a topic with subscribers passed already
-    const event = options?.event;
-    if (event !== undefined) assertLineField("event", event);
-    const id = String(this.#lastId + 1);
-    // Serialized and encoded once, here; every subscriber gets these same bytes.
-    const bytes = encodeWire(id, event, data, this.#options.serialize);
-    this.#lastId++;
-    const message: HubMessage<T> = { topic, id, event, data };
-    this.#history?.append({ id, topic, bytes, message });
-    return { topic, id, delivered: this.#fanOut(subscribers, bytes, message) };
+    const event = this.#checkPublish(topic, options?.event, false);
+    return this.#guard.run(() => {
+      const id = this.#nextId();
+      // Serialized and encoded once, here; every subscriber gets these same bytes.
+      const bytes = encodePublished(id, event, data, this.#settings.options.serialize);
+      return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes) };
+    });
   }
 
   /**
@@ -151,26 +122,15 @@ export class Hub<T = unknown> {
    * @param topic The topic.
    * @param data The payload.
    * @param options `event`: the event type.
-   * @returns The topic, the id the bus assigned, and how many local subscribers it reached.
-   * Every failure is a rejection, never a synchronous throw: `HubError` (`"closed"`,
-   * `"invalid-topic"`), `EventFieldError` (nothing is sent), or the bus's own error.
+   * @returns The topic, the id the bus assigned, and how many local subscribers it reached
+   * (0 when the hub closed before the echo came back; the id is still the real one).
+   * Every failure is a rejection, never a synchronous throw: `HubError` (as for `publish`),
+   * `EventFieldError` (nothing is sent), or the bus's own error.
    */
   async publishAsync(topic: string, data: T, options?: { event?: string }): Promise<PublishResult> {
-    if (!this.#bridge) return this.publish(topic, data, options);
-    if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
-    assertTopic(topic, this.#pattern);
-    const event = options?.event;
-    const json = typeof data !== "string";
-    // Validate and serialize here, so a bad event fails at its publisher, not on every instance.
-    const text = serializeData(data, this.#options.serialize);
-    if (event !== undefined) formatEvent({ event });
-    const origin = `${this.#instance}:${++this.#published}`;
-    this.#waiting.set(origin, undefined);
-    const message = { topic, data: text, json, origin, ...(event === undefined ? {} : { event }) };
-    return await this.#bridge.publish(message).then((id) => this.#echo(origin, { topic, id, delivered: 0 }), (error) => {
-      this.#waiting.delete(origin);
-      throw error;
-    });
+    if (this.#bus === undefined) return this.publish(topic, data, options);
+    const event = this.#checkPublish(topic, options?.event, true);
+    return await this.#bus.publish(topic, data, event, this.#settings.options.serialize);
   }
 
   /**
@@ -186,53 +146,18 @@ export class Hub<T = unknown> {
    * @returns The response to return from your `fetch` handler.
    */
   async response(request: Request, options: HubResponseOptions<T>): Promise<Response> {
-    if (this.#closed) return this.#refuseClosed();
-    let topics: string[];
-    try {
-      topics = toTopicList(options.topics, this.#pattern, this.#options.maxTopicsPerSubscriber ?? 32);
-    } catch (error) {
+    const settings = this.#settings;
+    const topics = await admit(request, options.topics, settings, this);
+    if (topics instanceof Response) {
       this.#stats.rejected++;
-      return textResponse(400, (error as Error).message);
+      return topics;
     }
-    if (this.#options.authorize) {
-      const verdict = await this.#options.authorize(request, topics);
-      if (verdict !== true) {
-        this.#stats.rejected++;
-        return verdict === false ? textResponse(403, "forbidden") : verdict;
-      }
-      if (this.#closed) return this.#refuseClosed();
-    }
-    if (this.#subscribers.size >= (this.#options.maxSubscribers ?? Infinity)) {
-      this.#stats.rejected++;
-      return textResponse(503, "too many subscribers", { "retry-after": String(this.#options.retryAfter ?? 5) });
-    }
-    const lastEventId = options.lastEventId ??
-      getLastEventId(request, this.#options.maxLastEventIdLength ?? 128);
-    const subscriber = new Subscriber<T>(
-      topics,
-      options.filter,
-      true,
-      this.#options.overflow === "drop",
-      this.#options.bufferBytes ?? 256 * 1024,
-    );
-    const stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        subscriber.controller = controller as ReadableStreamDefaultController<Uint8Array | HubMessage<T>>;
-        const retry = this.#options.retry;
-        // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
-        controller.enqueue(retry === undefined ? OPENING : encodeEvent({ retry }));
-        if (lastEventId !== undefined && this.#history) this.#replay(subscriber, lastEventId);
-        if (subscriber.active) this.#add(subscriber); // its filter may have thrown on a replayed event
-      },
-      // The stream itself queues nothing (high-water mark 0): the subscriber keeps what waits
-      // and hands it over, coalesced, when the runtime reads (see _subscriber.ts).
-      pull: () => subscriber.pull(),
-      cancel: () => this.#remove(subscriber),
-    }, { highWaterMark: 0 });
-    if (SIGNAL_MEANS_CLIENT_LEFT) {
-      request.signal?.addEventListener("abort", () => this.#remove(subscriber, true), { once: true });
-      if (request.signal?.aborted) this.#remove(subscriber, true); // it left while we checked access
-    }
+    const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
+    const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
+    this.#identify(subscriber, options.key, request);
+    const joined = () => this.#join(subscriber, lastEventId);
+    const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
+    const stream = subscriber.open(settings.opening, request.signal, joined, leave);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -246,25 +171,42 @@ export class Hub<T = unknown> {
    * @param options A filter, the buffer bound and an abort signal.
    * @returns A stream of {@linkcode HubMessage}s.
    * @throws {HubError} `"closed"`, `"invalid-topic"` or `"too-many-subscribers"`.
+   * @throws {RangeError} When `bufferMessages` is not a whole number ≥ 0.
    */
-  subscribe(topics: string | readonly string[], options: HubSubscribeOptions<T> = {}): ReadableStream<HubMessage<T>> {
-    if (this.#closed) throw new HubError("closed", "cannot subscribe: the hub is closed");
-    const list = toTopicList(topics, this.#pattern, this.#options.maxTopicsPerSubscriber ?? 32);
-    if (this.#subscribers.size >= (this.#options.maxSubscribers ?? Infinity)) {
-      throw new HubError("too-many-subscribers", `\`maxSubscribers\` (${this.#options.maxSubscribers}) reached`);
-    }
-    const budget = options.bufferMessages ?? 1024;
-    const subscriber = new Subscriber<T>(list, options.filter, false, this.#options.overflow === "drop", budget);
-    const stream = new ReadableStream<HubMessage<T>>({
-      start: (controller) => {
-        subscriber.controller = controller as ReadableStreamDefaultController<Uint8Array | HubMessage<T>>;
-        this.#add(subscriber);
-      },
-      cancel: () => this.#remove(subscriber),
-    }, new CountQueuingStrategy({ highWaterMark: budget }));
-    options.signal?.addEventListener("abort", () => this.#remove(subscriber, true), { once: true });
-    if (options.signal?.aborted) this.#remove(subscriber, true);
+  subscribe(
+    topics: string | readonly string[],
+    options: HubSubscribeOptions<T> = {},
+  ): ReadableStream<HubMessage<T>> {
+    const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
+    const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
+    this.#identify(subscriber, options.key, undefined);
+    const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
+    subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
     return stream;
+  }
+
+  /**
+   * Subscribers of `topic` on this instance, now (for presence across instances, publish
+   * joins and leaves from `onJoin`/`onLeave`).
+   *
+   * @param topic The topic.
+   * @returns How many subscribers follow it.
+   *
+   * @example
+   * ```ts
+   * import { Hub } from "@sse-hub/sse-hub";
+   * import assert from "node:assert/strict";
+   *
+   * const hub = new Hub<string>();
+   * const stream = hub.subscribe(["lobby", "news"]);
+   * assert.equal(hub.count("lobby"), 1);
+   * await stream.cancel();
+   * assert.equal(hub.count("lobby"), 0);
+   * hub.close();
+   * ```
+   */
+  count(topic: string): number {
+    return this.#fanOut.count(topic);
   }
 
   /**
@@ -274,211 +216,78 @@ export class Hub<T = unknown> {
    */
   stats(): HubStats {
     return {
-      subscribers: this.#subscribers.size,
-      topics: this.#topics.size,
-      timers: (this.#keepAlive.running ? 1 : 0) + this.#echoTimers,
+      subscribers: this.#fanOut.size,
+      topics: this.#fanOut.topicCount,
+      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0),
       ...this.#stats,
     };
   }
 
   /**
    * Closes the hub: sends the optional last event (and `retry` hint) to every
-   * subscriber, ends every stream after what is already queued, stops the
+   * subscriber, ends every stream after what is already queued (one still waiting for
+   * its replay gets the replay and what was published meanwhile first), stops the
    * keep-alive timer and the bridge. Later publishes and subscribes throw
    * `HubError("closed")`; later requests get `closedStatus`. Calling it again does nothing.
    *
    * @param options The last event and a `retry` hint.
+   * @throws {EventFieldError | HubError} When the last event is invalid (the hub stays open).
    */
   close(options: HubCloseOptions<T> = {}): void {
     if (this.#closed) return;
     const { event, retry } = options;
+    if (event?.event !== undefined) assertPublishedEvent(event.event);
     // Encode before closing anything: an invalid last event throws and leaves the hub open.
     const last = event === undefined && retry === undefined ? undefined : encodeEvent(
       { ...event, ...(retry === undefined ? {} : { retry }) },
-      this.#options.serialize ? { serialize: this.#options.serialize } : undefined,
+      this.#settings.options.serialize ? { serialize: this.#settings.options.serialize } : undefined,
     );
     this.#closed = true;
-    this.#keepAlive.stop();
-    for (const subscriber of this.#subscribers) {
-      if (last !== undefined && subscriber.wantsBytes) subscriber.push(last);
-      subscriber.end();
+    this.#fanOut.closeAll(last);
+    this.#bus?.close();
+  }
+
+  // The ingest path of a local publish: history, then fan-out (the bus link takes the same
+  // two steps for bus events). A store that fails fails the publish: nothing was sent.
+  #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
+    const { topic, id, event, data } = message;
+    this.#history?.append({ id, topic, bytes, message: { event, data } });
+    return this.#fanOut.offer(topic, bytes, message);
+  }
+
+  // Ids start from the clock (µs), read at the first publish, not at construction: Workers
+  // freeze the clock while a module loads, and a restarted process must never reuse an id.
+  #nextId(): string {
+    if (this.#lastId === 0) this.#lastId = Date.now() * 1000;
+    return String(++this.#lastId);
+  }
+
+  #join(subscriber: Subscriber<T>, lastEventId: string | undefined): void {
+    if (lastEventId !== undefined && this.#replay !== undefined) {
+      startReplay(subscriber, lastEventId, this.#replay);
     }
-    this.#subscribers.clear();
-    this.#topics.clear();
-    for (const [origin, waiter] of this.#waiting) {
-      if (typeof waiter === "function") waiter({ topic: "", id: origin, delivered: 0 });
+    if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
+  }
+
+  // Only a hub with lifecycle hooks keeps who a subscriber is: idle connections stay small.
+  #identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
+    const { onJoin, onLeave } = this.#settings.options;
+    if (onJoin !== undefined || onLeave !== undefined) {
+      subscriber.info = { topics: subscriber.topics, key, request };
     }
-    this.#waiting.clear();
-    void Promise.resolve(this.#bridge?.close()).catch((error) => this.#options.onBridgeEvent?.({ type: "error", error }));
   }
 
-  #fanOut(subscribers: Set<Subscriber<T>> | undefined, bytes: Uint8Array, message: HubMessage<T>): number {
-    this.#stats.published++;
-    let delivered = 0;
-    if (subscribers !== undefined) {
-      for (const subscriber of subscribers) {
-        const outcome = subscriber.offer(bytes, message);
-        if (outcome === DELIVERED) delivered++;
-        else if (outcome === DROPPED) this.#stats.dropped++;
-        else if (outcome === OVERFLOW) this.#overflow(subscriber);
-        else if (!subscriber.active) this.#remove(subscriber); // its filter threw or its stream is gone
-      }
+  #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
+    if (this.#closed) throw new HubError("closed", "cannot publish: the hub is closed");
+    this.#guard.assertIdle();
+    if (!viaBus && this.#bus !== undefined) {
+      throw new HubError(
+        "bridged",
+        "this hub has a bridge: use `await hub.publishAsync()`, ids come from the bus",
+      );
     }
-    this.#stats.delivered += delivered;
-    return delivered;
+    if (!this.#fanOut.follows(topic)) assertTopic(topic, this.#settings.pattern); // followed topics passed already
+    if (event !== undefined) assertPublishedEvent(event);
+    return event;
   }
-
-  // A message from the bus: the same encoding and fan-out as a local publish, with the bus's id.
-  #deliver(message: BridgeMessage): void {
-    if (this.#closed) return;
-    let delivered = 0;
-    try {
-      const { topic, id, event, json } = message;
-      assertTopic(topic, this.#pattern);
-      const data = (json ? (this.#options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
-      assertLineField("id", id); // the bus is another process: check what it sends
-      if (event !== undefined) assertLineField("event", event);
-      const bytes = encodeWire(id, event, message.data, undefined);
-      const hubMessage: HubMessage<T> = { topic, id, event, data };
-      if (this.#history !== this.#bridge?.history) {
-        try {
-          this.#history?.append({ id, topic, bytes, message: hubMessage });
-        } catch (error) { // e.g. MemoryHistory given ids it cannot order: report it, deliver anyway
-          this.#stats.bridgeErrors++;
-          this.#options.onBridgeEvent?.({ type: "error", error });
-        }
-      }
-      delivered = this.#fanOut(this.#topics.get(topic), bytes, hubMessage);
-    } catch (error) {
-      this.#stats.bridgeErrors++;
-      this.#options.onBridgeEvent?.({ type: "error", error });
-    }
-    if (!this.#waiting.has(message.origin)) return;
-    const result = { topic: message.topic, id: message.id, delivered };
-    const waiter = this.#waiting.get(message.origin);
-    if (typeof waiter === "function") {
-      this.#waiting.delete(message.origin);
-      waiter(result);
-    } else this.#waiting.set(message.origin, result);
-  }
-
-  // Resolves with the local fan-out of an own publish, or after 5 s without its echo (a gap).
-  #echo(origin: string, accepted: PublishResult): PublishResult | Promise<PublishResult> {
-    if (this.#closed) return accepted; // close() settled the waiters: no timer after close
-    const early = this.#waiting.get(origin);
-    if (early !== undefined && typeof early !== "function") {
-      this.#waiting.delete(origin);
-      return early;
-    }
-    return new Promise((resolve) => {
-      this.#echoTimers++;
-      const timer = setTimeout(() => {
-        this.#echoTimers--;
-        if (!this.#waiting.delete(origin)) return;
-        this.#stats.bridgeGaps++;
-        this.#options.onBridgeEvent?.({ type: "gap", reason: `own event ${accepted.id} did not come back from the bus` });
-        resolve(accepted);
-      }, 5000);
-      this.#waiting.set(origin, (result) => {
-        clearTimeout(timer);
-        this.#echoTimers--;
-        resolve(result);
-      });
-    });
-  }
-
-  #replay(subscriber: Subscriber<T>, lastEventId: string): void {
-    const replay = this.#history!.since(subscriber.topics, lastEventId);
-    if (!(replay instanceof Promise)) return this.#sendReplay(subscriber, replay);
-    // Live events published while the store answers wait, then go out de-duplicated.
-    subscriber.pending = [];
-    replay.then(
-      (result) => this.#sendReplay(subscriber, result),
-      // A store that fails cannot vouch for anything: the client gets the reset event.
-      () => this.#sendReplay(subscriber, { entries: [], complete: false }),
-    ).catch((error: unknown) => {
-      // Never an unhandled rejection (e.g. an invalid `resetEvent`): this subscriber fails, alone.
-      subscriber.fail(error);
-      this.#remove(subscriber);
-    });
-  }
-
-  #sendReplay(subscriber: Subscriber<T>, replay: Replay): void {
-    const pending = subscriber.takePending();
-    if (!subscriber.active) return;
-    if (!replay.complete) {
-      const reason = replay.entries.length > 0 ? "history-exceeded" : "unknown-id";
-      const resume = replay.entries.length === 0 && replay.latestId !== undefined ? { id: replay.latestId } : {};
-      subscriber.push(encodeEvent({ event: this.#options.resetEvent ?? "sse-hub:reset", ...resume, data: { reason } }));
-    }
-    const seen = new Set<string>();
-    for (const entry of replay.entries) {
-      if (subscriber.filter !== undefined) {
-        // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
-        const message = entry.message && { topic: entry.topic, id: entry.id, ...entry.message } as HubMessage<T>;
-        try {
-          if (message === undefined || !subscriber.filter(message)) continue;
-        } catch (error) {
-          // As live: a filter that throws closes its subscriber, and nobody else notices.
-          subscriber.fail(error);
-          this.#remove(subscriber);
-          return;
-        }
-      }
-      subscriber.push(entry.bytes);
-      seen.add(entry.id);
-    }
-    this.#stats.replayed += seen.size;
-    // Held live events the replay did not send go after it, except those older than a replayed
-    // event of their topic: the store had already dropped them (its reset said so), and sending
-    // them now would put them after newer ones.
-    const replayedUpTo = new Map<string, number>();
-    pending.forEach(({ id, topic }, i) => seen.has(id) && replayedUpTo.set(topic, i));
-    pending.forEach(({ id, topic, chunk }, i) => {
-      if (!seen.has(id) && i > (replayedUpTo.get(topic) ?? -1)) subscriber.push(chunk);
-    });
-  }
-
-  #add(subscriber: Subscriber<T>): void {
-    this.#subscribers.add(subscriber);
-    for (const topic of subscriber.topics) {
-      let set = this.#topics.get(topic);
-      if (set === undefined) this.#topics.set(topic, set = new Set());
-      set.add(subscriber);
-    }
-    this.#keepAlive.start();
-  }
-
-  #remove(subscriber: Subscriber<T>, endStream = false): void {
-    if (endStream && subscriber.active) subscriber.end();
-    subscriber.active = false;
-    if (!this.#subscribers.delete(subscriber)) return;
-    for (const topic of subscriber.topics) {
-      const set = this.#topics.get(topic);
-      if (set === undefined) continue;
-      set.delete(subscriber);
-      if (set.size === 0) this.#topics.delete(topic);
-    }
-    if (this.#subscribers.size === 0) this.#keepAlive.stop();
-  }
-
-  #overflow(subscriber: Subscriber<T>): void {
-    this.#stats.slowDisconnects++;
-    subscriber.fail(new HubError("slow-subscriber", "the subscriber fell behind by more than its buffer and was closed"));
-    this.#remove(subscriber);
-  }
-
-  #refuseClosed(): Response {
-    this.#stats.rejected++;
-    const status = this.#options.closedStatus ?? 204;
-    return textResponse(status, "the hub is closed", status === 503 ? { "retry-after": String(this.#options.retryAfter ?? 5) } : undefined);
-  }
-}
-
-// One published event on the wire, for local publishes and bus deliveries alike; the
-// caller has checked `id` and `event` (a hub's own ids are digits).
-function encodeWire(id: string, event: string | undefined, data: unknown, serialize: Serializer | undefined): Uint8Array {
-  return encoder.encode(
-    (event === undefined ? "" : `event: ${event}\n`) + `id: ${id}\n` + formatData(data, serialize) + "\n",
-  );
 }

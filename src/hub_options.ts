@@ -1,60 +1,12 @@
 /**
- * The types a {@linkcode Hub} takes and gives: its options, what a publish
- * returns, what subscribers see, and its counters.
+ * The options a {@linkcode Hub} takes (checked by its constructor, see `_check_options.ts`).
  *
  * @module
  */
 import type { Serializer } from "./encode.ts";
+import type { HubMessage, SubscriberInfo } from "./message.ts";
 import type { HistoryStore } from "./history.ts";
 import type { Bridge } from "./bridge/bridge.ts";
-
-/** One published event as in-process subscribers and filters see it. */
-export interface HubMessage<T> {
-  /** The topic it was published to. */
-  topic: string;
-  /** Its id (sent as `id:`). */
-  id: string;
-  /** Its event type, when one was given. */
-  event: string | undefined;
-  /** The payload as published. */
-  data: T;
-}
-
-/** What a publish did. */
-export interface PublishResult {
-  /** The topic. */
-  topic: string;
-  /** The id assigned to the event. */
-  id: string;
-  /** How many subscribers it was enqueued to. */
-  delivered: number;
-}
-
-/** The hub's counters; `subscribers` and `topics` are current, the rest are totals. */
-export interface HubStats {
-  /** Open subscriptions (HTTP and in-process). */
-  subscribers: number;
-  /** Topics with at least one subscriber. */
-  topics: number;
-  /** Timers the hub holds: 1 while the keep-alive runs (only while there are subscribers), else 0. */
-  timers: number;
-  /** Events published. */
-  published: number;
-  /** Event deliveries (one event to one subscriber). */
-  delivered: number;
-  /** Deliveries skipped under the `"drop"` overflow policy. */
-  dropped: number;
-  /** Subscribers closed for falling behind under the `"close"` overflow policy. */
-  slowDisconnects: number;
-  /** Events sent from history to reconnecting clients. */
-  replayed: number;
-  /** Requests refused (bad topic, unauthorized, full, closed). */
-  rejected: number;
-  /** Failures the bridge reported (the hub kept serving locally). */
-  bridgeErrors: number;
-  /** Times the bridge said messages may have been missed. */
-  bridgeGaps: number;
-}
 
 /** Options for {@linkcode Hub}. Every field is optional. */
 export interface HubOptions {
@@ -88,6 +40,26 @@ export interface HubOptions {
    */
   keepAlive?: number | false;
   /**
+   * Where keep-alive timers live. `"shared"`: one timer for the whole hub. `"per-connection"`:
+   * one per HTTP stream, created in its own request: a plain Cloudflare Worker needs it
+   * (workerd ends a streaming response whose own request has no pending timer or I/O);
+   * a Durable Object, Deno, Bun and Node do not.
+   * @default {"shared"}
+   */
+  keepAliveTimer?: "shared" | "per-connection";
+  /**
+   * Called when a subscriber joins (after its replay), with its topics, key and request;
+   * for presence ("who is here"). Runs in a microtask, so it may publish.
+   * @default {undefined}
+   */
+  onJoin?: (info: SubscriberInfo) => void;
+  /**
+   * Called when a subscriber leaves, by any path (disconnect, cancel, overflow, close).
+   * Runs in a microtask, so it may publish.
+   * @default {undefined}
+   */
+  onLeave?: (info: SubscriberInfo) => void;
+  /**
    * Subscribers allowed at once; past it requests get 503 with `Retry-After`.
    * @default {Infinity}
    */
@@ -113,7 +85,10 @@ export interface HubOptions {
    * (e.g. a 401).
    * @default {undefined}
    */
-  authorize?: (request: Request, topics: readonly string[]) => boolean | Response | Promise<boolean | Response>;
+  authorize?: (
+    request: Request,
+    topics: readonly string[],
+  ) => boolean | Response | Promise<boolean | Response>;
   /**
    * The status for requests after {@linkcode Hub.close}: 204 tells `EventSource` to stop
    * reconnecting; 503 says "try elsewhere".
@@ -145,9 +120,17 @@ export interface HubOptions {
   deserialize?: (text: string) => unknown;
   /**
    * Told about every bridge failure and gap; the hub keeps serving local subscribers either way.
+   * A gap with `recovered: false` was not caught up: the hub sent its clients a `bus-gap` reset.
    * @default {undefined}
    */
-  onBridgeEvent?: (event: { type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string }) => void;
+  onBridgeEvent?: (
+    event: { type: "error"; error: unknown } | {
+      type: "gap";
+      from?: string;
+      reason: string;
+      recovered?: boolean;
+    },
+  ) => void;
   /**
    * The longest `Last-Event-ID` considered; a longer one is treated as unknown.
    * @default {128}
@@ -170,6 +153,11 @@ export interface HubResponseOptions<T> {
   status?: number;
   /** Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query). */
   lastEventId?: string;
+  /**
+   * Who this subscriber is (a user or session id), handed to `onJoin`/`onLeave`. To reach one
+   * user, give each a topic of its own too (e.g. `user:<id>`, see the README).
+   */
+  key?: string;
 }
 
 /** Options for {@linkcode Hub.subscribe}. */
@@ -183,6 +171,8 @@ export interface HubSubscribeOptions<T> {
   bufferMessages?: number;
   /** Unsubscribes when aborted. */
   signal?: AbortSignal;
+  /** Who this subscriber is, handed to `onJoin`/`onLeave`. */
+  key?: string;
 }
 
 /** Options for {@linkcode Hub.close}. */

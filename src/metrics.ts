@@ -5,7 +5,7 @@
  * @see {@link https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format}
  * @module
  */
-import type { HubStats } from "./hub_options.ts";
+import type { HubStats } from "./message.ts";
 
 /** Options for {@linkcode formatMetrics} and {@linkcode metricsResponse}. */
 export interface MetricsOptions {
@@ -34,7 +34,11 @@ const KNOWN: Record<string, [name: string, kind: Kind, help: string]> = {
   dropped: ["dropped_total", "counter", "Deliveries skipped under the drop overflow policy."],
   slowDisconnects: ["slow_disconnects_total", "counter", "Subscribers closed for falling behind."],
   replayed: ["replayed_total", "counter", "Events replayed from history to reconnecting clients."],
-  rejected: ["rejected_total", "counter", "Subscribe requests refused (bad topic, unauthorized, full, closed)."],
+  rejected: [
+    "rejected_total",
+    "counter",
+    "Subscribe requests refused (bad topic, unauthorized, full, closed).",
+  ],
   bridgeErrors: ["bridge_errors_total", "counter", "Failures the bridge reported."],
   bridgeGaps: ["bridge_gaps_total", "counter", "Times the bridge said messages may have been missed."],
 };
@@ -69,7 +73,9 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  */
 export function formatMetrics(stats: HubStats, options: MetricsOptions = {}): string {
   const prefix = options.prefix ?? "sse_hub";
-  if (!METRIC_NAME.test(prefix)) throw new TypeError(`\`prefix\` ${JSON.stringify(prefix)} is not a valid metric name`);
+  if (!METRIC_NAME.test(prefix)) {
+    throw new TypeError(`\`prefix\` ${JSON.stringify(prefix)} is not a valid metric name`);
+  }
   const labels = formatLabels(options.labels ?? {});
   let text = "";
   for (const [field, value] of Object.entries(stats)) {
@@ -77,7 +83,9 @@ export function formatMetrics(stats: HubStats, options: MetricsOptions = {}): st
     const known = KNOWN[field];
     const name = `${prefix}_${known?.[0] ?? snakeCase(field)}`;
     const help = known?.[2] ?? `The hub's \`${field}\` stat.`;
-    text += `# HELP ${name} ${help}\n# TYPE ${name} ${known?.[1] ?? "untyped"}\n${name}${labels} ${formatValue(value)}\n`;
+    text += `# HELP ${name} ${help}\n# TYPE ${name} ${known?.[1] ?? "untyped"}\n${name}${labels} ${
+      formatValue(value)
+    }\n`;
   }
   return text;
 }
@@ -113,7 +121,9 @@ function formatLabels(labels: Record<string, string>): string {
   const parts: string[] = [];
   for (const [name, value] of Object.entries(labels)) {
     if (!LABEL_NAME.test(name) || name.startsWith("__")) {
-      throw new TypeError(`label name ${JSON.stringify(name)} is not valid (\`[a-zA-Z_][a-zA-Z0-9_]*\`, no leading \`__\`)`);
+      throw new TypeError(
+        `label name ${JSON.stringify(name)} is not valid (\`[a-zA-Z_][a-zA-Z0-9_]*\`, no leading \`__\`)`,
+      );
     }
     const escaped = String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
     parts.push(`${name}="${escaped}"`);

@@ -142,7 +142,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * hub.close();
  * ```
  */
-export function publishHandler(hub: PublishTarget<string>, options?: PublishHandlerOptions<string>): PublishHandler;
+export function publishHandler(
+  hub: PublishTarget<string>,
+  options?: PublishHandlerOptions<string>,
+): PublishHandler;
 /**
  * Makes a JSON publish endpoint for a hub of any payload type, with your own `validate`.
  *
@@ -170,7 +173,10 @@ export function publishHandler<T>(
   hub: PublishTarget<T>,
   options: PublishHandlerOptions<T> & { validate: PublishValidator<T> },
 ): PublishHandler;
-export function publishHandler<T>(hub: PublishTarget<T>, options: PublishHandlerOptions<T> = {}): PublishHandler {
+export function publishHandler<T>(
+  hub: PublishTarget<T>,
+  options: PublishHandlerOptions<T> = {},
+): PublishHandler {
   const maxBytes = positive("maxBytes", options.maxBytes ?? DEFAULT_MAX_BYTES);
   const readTimeout = positive("readTimeout", options.readTimeout ?? 10_000);
   const maxDepth = positive("maxDepth", options.maxDepth ?? 32);
@@ -245,9 +251,13 @@ export function publishHandler<T>(hub: PublishTarget<T>, options: PublishHandler
       const result = await hub.publishAsync(topic, data, event === undefined ? undefined : { event });
       return reply(200, { delivered: result.delivered, topic: result.topic, id: result.id });
     } catch (error) {
-      if (error instanceof HubError && error.type === "invalid-topic") return reply(422, { error: error.message });
+      if (error instanceof HubError && error.type === "invalid-topic") {
+        return reply(422, { error: error.message });
+      }
       if (error instanceof EventFieldError) return reply(422, { error: error.message });
-      if (error instanceof HubError && error.type === "closed") return reply(503, { error: "the hub is closed" });
+      if (error instanceof HubError && error.type === "closed") {
+        return reply(503, { error: "the hub is closed" });
+      }
       options.onError?.(error, request);
       return reply(503, { error: "the event could not be published" });
     }
@@ -262,7 +272,9 @@ function fieldExtractor(
   const dataField = options.dataField ?? "msg";
   const eventField = options.eventField ?? "event";
   return (body) => {
-    if (typeof body !== "object" || body === null || Array.isArray(body)) return "the body must be a JSON object";
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return "the body must be a JSON object";
+    }
     const record = body as Record<string, unknown>;
     const topic = Object.hasOwn(record, topicField) ? record[topicField] : undefined;
     const data = Object.hasOwn(record, dataField) ? record[dataField] : undefined;
@@ -270,7 +282,9 @@ function fieldExtractor(
     if (typeof data !== "string" || data === "") return `\`${dataField}\` must be a non-empty string`;
     if (eventField === false || !Object.hasOwn(record, eventField)) return { topic, data };
     const event = record[eventField];
-    if (typeof event !== "string" || event === "") return `\`${eventField}\` must be a non-empty string when given`;
+    if (typeof event !== "string" || event === "") {
+      return `\`${eventField}\` must be a non-empty string when given`;
+    }
     return { topic, data, event };
   };
 }

@@ -24,6 +24,8 @@ export function readConfig(env: Record<string, string | undefined>): DemoConfig 
 function integer(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined || value === "") return fallback;
   const number = Number(value);
-  if (!/^\d+$/.test(value) || number > max) throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${value}`);
+  if (!/^\d+$/.test(value) || number > max) {
+    throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${value}`);
+  }
   return number;
 }

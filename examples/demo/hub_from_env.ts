@@ -1,6 +1,6 @@
 // The one place the demo builds its hub: in memory, or, with a `REDIS_URL`, bridged by Redis so
 // that every demo process (Deno or Bun, any number) shares topics, ids and replay history.
-import { Hub } from "@sse-hub/sse-hub";
+import { Hub, type HubOptions } from "@sse-hub/sse-hub";
 import { connectRedisBridge } from "../scale-out/redis.ts";
 
 /**
@@ -10,11 +10,15 @@ import { connectRedisBridge } from "../scale-out/redis.ts";
  * resolves once it is subscribed; without it the hub is in memory.
  *
  * @param env The process environment (`Deno.env.toObject()`, `process.env`).
+ * @param options More hub options (the presence hooks).
  * @returns The hub; its payloads are the published strings.
  */
-export async function createHubFromEnv(env: Record<string, string | undefined>): Promise<Hub<string>> {
+export async function createHubFromEnv(
+  env: Record<string, string | undefined>,
+  options: HubOptions = {},
+): Promise<Hub<string>> {
   // retry: browsers reconnect after 1 s (instead of ~3 s) and resume with Last-Event-ID.
-  if (!env.REDIS_URL) return new Hub<string>({ retry: 1000 });
+  if (!env.REDIS_URL) return new Hub<string>({ retry: 1000, ...options });
   // REDIS_CLIENT=node-redis: node-redis on Bun too (the chaos runner tries both clients there).
   const { bridge } = await connectRedisBridge(
     env.REDIS_URL,
@@ -22,6 +26,7 @@ export async function createHubFromEnv(env: Record<string, string | undefined>):
     env.REDIS_CLIENT === "node-redis" ? "node-redis" : undefined,
   );
   const hub = new Hub<string>({
+    ...options,
     retry: 1000,
     bridge,
     onBridgeEvent: (event) =>

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { encodeEvent } from "../encode.ts";
-import type { HistoryEntry, HistoryStore, Replay } from "../history.ts";
+import type { HistoryStore } from "../history.ts";
 import type { Bridge, BridgeMessage, BridgeSink } from "./bridge.ts";
+import { ArrivalLog, ID } from "./_broadcast_log.ts";
 
 /** Options for {@linkcode BroadcastChannelBridge}. */
 export interface BroadcastChannelBridgeOptions {
@@ -23,7 +23,8 @@ export interface BroadcastChannelBridgeOptions {
    */
   maxEvents?: number;
   /**
-   * Bytes of encoded events kept for replay.
+   * Bytes of event text kept for replay (what the history retains: its strings, counted at
+   * 2 bytes a character, and ~64 bytes per event).
    * @default {1048576}
    */
   maxBytes?: number;
@@ -32,19 +33,6 @@ export interface BroadcastChannelBridgeOptions {
    * @default {JSON.parse}
    */
   deserialize?: (text: string) => unknown;
-}
-
-// `<clock>-<node>`: a Lamport clock (never below Date.now()) and the publishing instance.
-const ID = /^(\d{1,16})-([0-9a-z]{1,16})$/;
-
-function compareIds(a: string, b: string): number {
-  const dashA = a.indexOf("-");
-  const dashB = b.indexOf("-");
-  const clocks = Number(a.slice(0, dashA)) - Number(b.slice(0, dashB));
-  if (clocks !== 0) return clocks;
-  const nodeA = a.slice(dashA + 1);
-  const nodeB = b.slice(dashB + 1);
-  return nodeA < nodeB ? -1 : nodeA > nodeB ? 1 : 0;
 }
 
 /**
@@ -60,7 +48,10 @@ function compareIds(a: string, b: string): number {
  * instances in different orders.
  *
  * Each instance keeps its own replay history (`history`), filled from the
- * channel. A replay returns the events with ids greater than `Last-Event-ID`,
+ * channel. It keeps each event as the text the channel carried and encodes
+ * nothing on the way in: the hub encodes every live event once for all its
+ * subscribers, and a replay encodes what it sends (and parses payloads for
+ * filtered subscribers). A replay returns the events with ids greater than `Last-Event-ID`,
  * in id order, on any instance: exact, except that an event published
  * concurrently with the client's last one may be missed or repeated once.
  * Delivery is as reliable as the channel: a worker that was not running misses
@@ -82,7 +73,6 @@ export class BroadcastChannelBridge implements Bridge {
   readonly #name: string;
   readonly #log: ArrivalLog;
   readonly #node = Math.random().toString(36).slice(2, 10).padEnd(8, "0");
-  readonly #deserialize: (text: string) => unknown;
   #channel: BroadcastChannel | undefined;
   #sink: BridgeSink | undefined;
   #clock = 0;
@@ -96,10 +86,10 @@ export class BroadcastChannelBridge implements Bridge {
    */
   constructor(options: BroadcastChannelBridgeOptions = {}) {
     this.#name = options.name ?? "sse-hub";
-    this.#deserialize = options.deserialize ?? JSON.parse;
     this.#log = new ArrivalLog(
       positive("maxEvents", options.maxEvents ?? 1000),
       positive("maxBytes", options.maxBytes ?? 1024 * 1024),
+      options.deserialize ?? JSON.parse,
     );
     this.history = this.#log;
   }
@@ -176,70 +166,15 @@ export class BroadcastChannelBridge implements Bridge {
     );
   }
 
-  // Records the event for replay, then fans it out through the hub.
+  // Records the event for replay (as text: nothing is encoded here), then fans it out through the
+  // hub, which encodes it once for every local subscriber.
   #accept(message: BridgeMessage): void {
-    const { id, topic, event, data, json } = message;
     try {
-      const bytes = encodeEvent(event === undefined ? { id, data } : { event, id, data });
-      let payload: unknown = data;
-      try {
-        if (json) payload = this.#deserialize(data);
-      } catch {
-        payload = undefined; // replays to subscribers without a filter only
-      }
-      this.#log.append(
-        payload === undefined && json
-          ? { id, topic, bytes }
-          : { id, topic, bytes, message: { event, data: payload } },
-      );
+      this.#log.record(message);
     } catch (error) {
       this.#sink?.error(error);
     }
     this.#sink?.deliver(message);
-  }
-}
-
-// Events in arrival order, bounded; replays in id order.
-class ArrivalLog implements HistoryStore {
-  readonly #entries: HistoryEntry[] = [];
-  readonly #ids = new Set<string>();
-  #bytes = 0;
-  #newest: string | undefined;
-  #evicted: string | undefined;
-
-  constructor(readonly maxEvents: number, readonly maxBytes: number) {}
-
-  append(entry: HistoryEntry): void {
-    if (!ID.test(entry.id) || this.#ids.has(entry.id)) {
-      throw new RangeError(
-        `the history needs unique \`<clock>-<node>\` ids, got \`id\` ${JSON.stringify(entry.id)}`,
-      );
-    }
-    this.#entries.push(entry);
-    this.#ids.add(entry.id);
-    this.#bytes += entry.bytes.byteLength;
-    if (this.#newest === undefined || compareIds(entry.id, this.#newest) > 0) this.#newest = entry.id;
-    while (
-      this.#entries.length > this.maxEvents || (this.#bytes > this.maxBytes && this.#entries.length > 1)
-    ) {
-      const old = this.#entries.shift()!;
-      this.#ids.delete(old.id);
-      this.#bytes -= old.bytes.byteLength;
-      if (this.#evicted === undefined || compareIds(old.id, this.#evicted) > 0) this.#evicted = old.id;
-    }
-  }
-
-  since(topics: readonly string[], lastEventId: string): Replay {
-    const base = this.#newest === undefined ? {} : { latestId: this.#newest };
-    if (!ID.test(lastEventId) || this.#newest === undefined || compareIds(lastEventId, this.#newest) > 0) {
-      return { entries: [], complete: false, ...base };
-    }
-    const wanted = new Set(topics);
-    const entries = this.#entries.filter((e) => wanted.has(e.topic) && compareIds(e.id, lastEventId) > 0);
-    entries.sort((a, b) => compareIds(a.id, b.id));
-    const complete = this.#ids.has(lastEventId) &&
-      (this.#evicted === undefined || compareIds(this.#evicted, lastEventId) <= 0);
-    return { entries, complete, ...base };
   }
 }
 

@@ -8,33 +8,13 @@
  * @module
  */
 import type { Bridge, BridgeMessage, BridgeSink } from "./bridge.ts";
-import {
-  compareStreamIds,
-  evalScript,
-  newestId,
-  parseBody,
-  PUBLISH_SCRIPT,
-  readAfter,
-  STREAM_ID,
-  timed,
-} from "./_redis.ts";
-import type { RedisCommandClient } from "./_redis.ts";
+import { STREAM_ID, timed } from "./_redis.ts";
+import type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
+import { RedisFeed } from "./_redis_feed.ts";
+import { evalScript, PUBLISH_SCRIPT } from "./_redis_scripts.ts";
 import { RedisHistory } from "./redis_history.ts";
 
-export type { RedisCommandClient } from "./_redis.ts";
-
-/**
- * A dedicated Redis connection for pub/sub. Bun's `RedisClient` and a
- * node-redis client fit as they are. The bridge notices reconnects by itself:
- * node-redis's `"ready"` event, or Bun's `onconnect` (chained to any handler you
- * set). Reconnect errors are reported through the hub's `onBridgeEvent`.
- */
-export interface RedisSubscriberClient {
-  /** Subscribes `listener` to `channel`. */
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
-  /** Unsubscribes from `channel`. */
-  unsubscribe(channel: string): Promise<unknown>;
-}
+export type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
 
 /** Options for {@linkcode RedisBridge}. */
 export interface RedisBridgeOptions {
@@ -58,6 +38,12 @@ export interface RedisBridgeOptions {
    */
   maxReplay?: number;
   /**
+   * The most bytes (as sent on the wire) one replay sends; past it, the newest events that fit,
+   * after a reset event.
+   * @default {1048576}
+   */
+  maxReplayBytes?: number;
+  /**
    * Milliseconds to wait for a Redis reply before a publish or replay fails.
    * @default {2000}
    */
@@ -69,24 +55,21 @@ export interface RedisBridgeOptions {
   deserialize?: (text: string) => unknown;
 }
 
-type Listener = (...args: any[]) => void;
-interface EventedClient {
-  on(event: string, listener: Listener): unknown;
-  off?(event: string, listener: Listener): unknown;
-  removeListener?(event: string, listener: Listener): unknown;
-}
-interface BunStyleClient {
-  onconnect: Listener | null;
-  onclose: Listener | null;
-}
-
 /**
  * Fans a hub's events out to every instance through one Redis. Ids are Redis
  * Stream ids (`<ms>-<seq>`), globally ordered; every instance delivers every
- * event exactly once and in stream order. When the subscriber connection drops
- * and comes back, the bridge reports a gap (`onBridgeEvent`, `bridgeGaps`) and
- * replays what it missed from the stream, in order, before going live again.
- * It never closes the clients you give it.
+ * event exactly once and in stream order.
+ *
+ * When the subscriber connection drops, the bridge holds live messages from
+ * that moment (they do not move its last id). Once it is back, the bridge
+ * reports a gap (`onBridgeEvent`, `bridgeGaps`), reads what it missed from the
+ * stream after the last id it delivered (pages of 100 entries), then delivers
+ * the held messages it has not delivered yet (ids only grow): nothing lost,
+ * nothing twice, in order. When that cannot be done (the events after its last
+ * id were trimmed from the stream, Redis restarted without its data, or the
+ * stream could not be read 5 times in a row while live messages waited) it
+ * reports the gap with `recovered: false`, and the hub sends its subscribers a
+ * reset event: a gap is never silent. It never closes the clients you give it.
  *
  * @example Bun, with its built-in client (node-redis clients fit too)
  * ```ts ignore
@@ -109,49 +92,40 @@ export class RedisBridge implements Bridge {
    */
   readonly ready: Promise<void>;
   readonly #client: RedisCommandClient;
-  readonly #subscriber: RedisSubscriberClient;
+  readonly #feed: RedisFeed;
   readonly #key: string;
   readonly #maxLen: number;
   readonly #timeout: number;
-  readonly #listener = (message: string): void => this.#onMessage(message);
-  readonly #unwatch: (() => void)[] = [];
-  #sink: BridgeSink | undefined;
-  /** The id of the last event delivered ("0-0": the stream was empty when we started). */
-  #last: string | undefined;
-  /** Live messages held while catching up from the stream. */
-  #held: string[] | undefined;
-  #subscribed = false;
-  #resubscribe = false;
-  #syncing = false;
-  #again = false;
-  #wake: (() => void) | undefined;
   #closing: Promise<void> | undefined;
-  #started!: () => void;
-  #isReady!: () => void;
-  readonly #baseline: Promise<void>;
 
   /**
    * Creates a bridge over two connections you opened; nothing is sent until a hub starts it.
    *
    * @param options The two connections, the stream key and its bounds.
-   * @throws {RangeError} When `maxLen` is not a positive integer.
+   * @throws {RangeError} When `maxLen`, `maxReplay` or `maxReplayBytes` is not a positive integer.
    */
   constructor(options: RedisBridgeOptions) {
     this.#client = options.client;
-    this.#subscriber = options.subscriber;
     this.#key = options.key ?? "sse-hub";
     this.#maxLen = options.maxLen ?? 10_000;
     this.#timeout = options.timeout ?? 2000;
     if (!Number.isSafeInteger(this.#maxLen) || this.#maxLen < 1) {
       throw new RangeError(`\`maxLen\` must be a positive integer, got ${this.#maxLen}`);
     }
-    this.#baseline = new Promise((resolve) => (this.#started = resolve));
-    this.ready = new Promise((resolve) => (this.#isReady = resolve));
+    this.#feed = new RedisFeed({
+      client: this.#client,
+      subscriber: options.subscriber,
+      key: this.#key,
+      maxLen: this.#maxLen,
+      timeout: this.#timeout,
+    });
+    this.ready = this.#feed.ready;
     this.history = new RedisHistory({
       client: this.#client,
       key: this.#key,
       timeout: this.#timeout,
       ...(options.maxReplay === undefined ? {} : { maxReplay: options.maxReplay }),
+      ...(options.maxReplayBytes === undefined ? {} : { maxReplayBytes: options.maxReplayBytes }),
       ...(options.deserialize === undefined ? {} : { deserialize: options.deserialize }),
     });
   }
@@ -163,10 +137,8 @@ export class RedisBridge implements Bridge {
    * @throws {TypeError} When the bridge was already started (one bridge serves one hub).
    */
   start(sink: BridgeSink): void {
-    if (this.#sink !== undefined) throw new TypeError("a RedisBridge serves one hub: it was already started");
-    this.#sink = sink;
-    this.#watch();
-    this.#sync();
+    if (this.#feed.running) throw new TypeError("a RedisBridge serves one hub: it was already started");
+    this.#feed.start(sink);
   }
 
   /**
@@ -179,7 +151,7 @@ export class RedisBridge implements Bridge {
     const { topic, event, data, json, origin } = message;
     if (this.#closing) throw new Error("the RedisBridge is closed");
     // Publish only once the bridge knows where it starts, so its own events always come back.
-    if (this.#last === undefined) await timed(this.#baseline, this.#timeout, "(the bridge is starting)");
+    if (!this.#feed.started) await timed(this.#feed.baseline, this.#timeout, "(the bridge is starting)");
     const body = JSON.stringify([topic, event ?? null, data, json ? 1 : 0, origin]);
     let id: unknown;
     try {
@@ -207,150 +179,6 @@ export class RedisBridge implements Bridge {
    * @returns Resolves once unsubscribed.
    */
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    this.#wake?.();
-    for (const unwatch of this.#unwatch.splice(0)) unwatch();
-    this.#held = undefined;
-    this.#closing = this.#subscribed
-      ? timed(this.#subscriber.unsubscribe(this.#key), this.#timeout, "UNSUBSCRIBE").then(() => {})
-      : Promise.resolve();
-    return this.#closing;
-  }
-
-  // Catch up from the stream, then go live. One run at a time; a reconnect during a run asks for another.
-  #sync(gap?: string): void {
-    if (this.#closing || this.#sink === undefined) return;
-    this.#held ??= [];
-    if (gap !== undefined) {
-      this.#sink.gap(
-        this.#last === undefined || this.#last === "0-0"
-          ? { reason: gap }
-          : { from: this.#last, reason: gap },
-      );
-    }
-    if (this.#syncing) {
-      this.#again = true;
-      return;
-    }
-    this.#syncing = true;
-    void this.#catchUp().finally(() => (this.#syncing = false));
-  }
-
-  async #catchUp(): Promise<void> {
-    const sink = this.#sink!;
-    for (let delay = 100; !this.#closing;) {
-      this.#again = false;
-      try {
-        if (this.#last === undefined) {
-          this.#last = (await newestId(this.#client, this.#key, this.#timeout)) ?? "0-0";
-          this.#started();
-        }
-        if (this.#resubscribe && this.#subscribed) await this.#subscriber.unsubscribe(this.#key);
-        if (this.#resubscribe || !this.#subscribed) {
-          this.#subscribed = false;
-          await this.#subscriber.subscribe(this.#key, this.#listener);
-          this.#subscribed = true;
-          this.#resubscribe = false;
-        }
-        const from = this.#last;
-        const read = await readAfter(this.#client, this.#key, from, 0, [], this.#timeout);
-        for (const [id, body] of read.entries) this.#handle(`${id} ${body}`);
-        if (!read.known && from !== "0-0") {
-          sink.gap({
-            from,
-            reason: "events after it are no longer in the Redis stream (trimmed or lost): not recovered",
-          });
-        }
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        for (const message of held) this.#handle(message);
-        this.#isReady();
-        if (!this.#again) return;
-        this.#held = [];
-      } catch (error) {
-        sink.error(error);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.#wake = () => (clearTimeout(timer), resolve());
-        });
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
-  }
-
-  #onMessage(message: string): void {
-    if (this.#closing) return;
-    if (this.#held !== undefined) this.#held.push(message);
-    else this.#handle(message);
-  }
-
-  // Delivers one `<id> <body>` message unless it was already delivered (ids only grow).
-  #handle(message: string): void {
-    const space = message.indexOf(" ");
-    const id = message.slice(0, space);
-    if (space === -1 || !STREAM_ID.test(id)) {
-      this.#sink!.error(
-        new TypeError(`not an sse-hub bridge message on \`${this.#key}\`: ${message.slice(0, 80)}`),
-      );
-      return;
-    }
-    if (this.#last !== undefined && compareStreamIds(id, this.#last) <= 0) return;
-    let body;
-    try {
-      body = parseBody(message.slice(space + 1));
-    } catch (error) {
-      return this.#sink!.error(error);
-    }
-    this.#last = id;
-    const [topic, event, data, json, origin] = body;
-    const base = { topic, id, data, json: json === 1, origin };
-    this.#sink!.deliver(event === null ? base : { ...base, event });
-  }
-
-  // Reconnects and connection errors, from whichever hooks the clients have.
-  #watch(): void {
-    const sink = this.#sink!;
-    const reconnected = (resubscribe: boolean) => () => {
-      if (!this.#subscribed) return this.#sync(); // still starting: it (re)subscribes anyway
-      if (resubscribe) this.#resubscribe = true;
-      this.#sync("the Redis subscriber connection was lost and is back: catching up from the stream");
-    };
-    const onError: Listener = (error) => sink.error(error);
-    for (const client of new Set<object>([this.#subscriber, this.#client])) {
-      if (typeof (client as Partial<EventedClient>).on === "function") {
-        // node-redis: "ready" after every reconnect, once its own resubscribe is done.
-        const evented = client as EventedClient;
-        const onReady = reconnected(false);
-        const off = (event: string, fn: Listener) =>
-          (evented.off ?? evented.removeListener)?.call(evented, event, fn);
-        evented.on("error", onError);
-        this.#unwatch.push(() => off("error", onError));
-        if (client !== this.#subscriber) continue;
-        evented.on("ready", onReady);
-        this.#unwatch.push(() => off("ready", onReady));
-      } else if (client === this.#subscriber && "onconnect" in client) {
-        // Bun (1.x): reconnects by itself but does not resubscribe; `onclose` only when it gives up.
-        const bun = client as BunStyleClient;
-        const { onconnect, onclose } = bun;
-        const onReconnect = reconnected(true);
-        bun.onconnect = function (this: unknown, ...args: unknown[]) {
-          onReconnect();
-          return onconnect?.apply(this, args);
-        };
-        const onClosed = (cause: unknown) => {
-          onError(new Error("the Redis subscriber connection closed", { cause }));
-          this.#resubscribe = true;
-          this.#sync("the Redis subscriber connection closed: catching up once it is back");
-        };
-        bun.onclose = function (this: unknown, ...args: unknown[]) {
-          onClosed(args[0]);
-          return onclose?.apply(this, args);
-        };
-        this.#unwatch.push(() => {
-          bun.onconnect = onconnect;
-          bun.onclose = onclose;
-        });
-      }
-    }
+    return this.#closing ??= this.#feed.close();
   }
 }

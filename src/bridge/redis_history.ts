@@ -6,8 +6,9 @@
  */
 import { encodeEvent } from "../encode.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "../history.ts";
-import { compareStreamIds, isStreamId, newestId, parseBody, readAfter } from "./_redis.ts";
+import { isStreamId, parseBody } from "./_redis.ts";
 import type { RedisCommandClient } from "./_redis.ts";
+import { PAGE, probe, readPage } from "./_redis_scripts.ts";
 
 /** Options for {@linkcode RedisHistory}. */
 export interface RedisHistoryOptions {
@@ -25,6 +26,12 @@ export interface RedisHistoryOptions {
    */
   maxReplay?: number;
   /**
+   * The most bytes (as sent on the wire) one replay sends; past it, the replay is trimmed to the
+   * newest events that fit and the client gets a reset event first (`complete: false`).
+   * @default {1048576}
+   */
+  maxReplayBytes?: number;
+  /**
    * Turns JSON payloads back into values for subscribers with a filter; use the hub's `deserialize`.
    * @default {JSON.parse}
    */
@@ -40,10 +47,19 @@ export interface RedisHistoryOptions {
  * The events after a `Last-Event-ID`, read from the Redis Stream that
  * {@linkcode RedisBridge} writes. Ids are Redis Stream ids (`<ms>-<seq>`), the
  * same on every instance. A replay is `complete` only when the client's id is
- * still in the stream: an id that was trimmed (older than `maxLen` events),
- * malformed, newer than the stream, or from another Redis gets
- * `complete: false`. The bridge records events as it publishes them, so
- * {@linkcode RedisHistory.append} refuses to be called.
+ * still an entry of the stream and everything after it fits the budgets.
+ *
+ * What one request may cost Redis is bounded: a first call of three O(log N)
+ * lookups answers an id that is malformed, trimmed (older than the stream's
+ * first entry), unknown, or newer than the stream at once, with
+ * `complete: false` and no entries, so the hub sends a reset event and resumes
+ * the client from the newest id. Only a real id is walked, newest first, one
+ * page of at most 100 entries per call (never a loop over the stream inside
+ * one script, which would stall Redis for every instance), until the id, or
+ * until `maxReplay` events or `maxReplayBytes` bytes are collected: then the
+ * newest that fit are returned with `complete: false`. The bridge records
+ * events as it publishes them, so {@linkcode RedisHistory.append} refuses to
+ * be called.
  *
  * @example Usually made by the bridge (`bridge.history`); on its own it reads the same stream
  * ```ts ignore
@@ -59,6 +75,7 @@ export class RedisHistory implements HistoryStore {
   readonly #client: RedisCommandClient;
   readonly #key: string;
   readonly #maxReplay: number;
+  readonly #maxReplayBytes: number;
   readonly #deserialize: (text: string) => unknown;
   readonly #timeout: number;
 
@@ -66,17 +83,15 @@ export class RedisHistory implements HistoryStore {
    * Creates a reader of the stream at `key`.
    *
    * @param options The client and the stream key, both shared with the bridge.
-   * @throws {RangeError} When `maxReplay` is not a positive integer.
+   * @throws {RangeError} When `maxReplay` or `maxReplayBytes` is not a positive integer.
    */
   constructor(options: RedisHistoryOptions) {
     this.#client = options.client;
     this.#key = options.key ?? "sse-hub";
-    this.#maxReplay = options.maxReplay ?? 1000;
+    this.#maxReplay = positive("maxReplay", options.maxReplay ?? 1000);
+    this.#maxReplayBytes = positive("maxReplayBytes", options.maxReplayBytes ?? 1024 * 1024);
     this.#deserialize = options.deserialize ?? JSON.parse;
     this.#timeout = options.timeout ?? 2000;
-    if (!Number.isSafeInteger(this.#maxReplay) || this.#maxReplay < 1) {
-      throw new RangeError(`\`maxReplay\` must be a positive integer, got ${this.#maxReplay}`);
-    }
   }
 
   /**
@@ -101,29 +116,47 @@ export class RedisHistory implements HistoryStore {
    * @returns The entries and whether they are all the client missed.
    */
   async since(topics: readonly string[], lastEventId: string): Promise<Replay> {
-    if (!isStreamId(lastEventId)) {
-      const newest = await newestId(this.#client, this.#key, this.#timeout);
-      return { entries: [], complete: false, ...(newest === undefined ? {} : { latestId: newest }) };
+    const valid = isStreamId(lastEventId);
+    const bounds = await probe(this.#client, this.#key, valid ? lastEventId : "", this.#timeout);
+    if (bounds.last === undefined) return { entries: [], complete: false };
+    const latest = { latestId: bounds.last };
+    // Malformed, trimmed, unknown or in the future: nothing to walk for, a reset at once.
+    if (!valid || !bounds.known) return { entries: [], complete: false, ...latest };
+    if (lastEventId === bounds.last) return { entries: [], complete: true, ...latest };
+    const newestFirst: HistoryEntry[] = [];
+    let bytes = 0;
+    let complete = true;
+    walk: for (let cursor = "+";;) {
+      const page = await readPage(
+        this.#client,
+        this.#key,
+        "desc",
+        lastEventId,
+        cursor,
+        topics,
+        this.#timeout,
+      );
+      if (!page.continuous) { // trimmed while we walked: what was read is the newest, not all
+        complete = false;
+        break;
+      }
+      for (const [id, text] of page.entries) {
+        const entry = this.#toEntry(id, text);
+        if (entry === undefined) {
+          complete = false;
+          continue;
+        }
+        if (newestFirst.length >= this.#maxReplay || bytes + entry.bytes.byteLength > this.#maxReplayBytes) {
+          complete = false;
+          break walk;
+        }
+        newestFirst.push(entry);
+        bytes += entry.bytes.byteLength;
+      }
+      if (page.scanned < PAGE || page.cursor === undefined) break;
+      cursor = `(${page.cursor}`;
     }
-    const read = await readAfter(
-      this.#client,
-      this.#key,
-      lastEventId,
-      this.#maxReplay,
-      topics,
-      this.#timeout,
-    );
-    if (read.newest === undefined) return { entries: [], complete: false };
-    const latest = { latestId: read.newest };
-    if (compareStreamIds(lastEventId, read.newest) > 0) return { entries: [], complete: false, ...latest };
-    let complete = read.known && !read.more;
-    const entries: HistoryEntry[] = [];
-    for (const [id, text] of read.entries) {
-      const entry = this.#toEntry(id, text);
-      if (entry === undefined) complete = false;
-      else entries.push(entry);
-    }
-    return { entries, complete, ...latest };
+    return { entries: newestFirst.reverse(), complete, ...latest };
   }
 
   // A stored body → the exact bytes the live fan-out sent. An entry that is not ours is skipped.
@@ -142,4 +175,11 @@ export class RedisHistory implements HistoryStore {
       return undefined;
     }
   }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
+  }
+  return value;
 }

@@ -2,73 +2,17 @@
 // running runtime supports: node-redis on Deno and Bun, Bun's built-in RedisClient on Bun.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Hub, HubError, RedisBridge } from "../../mod.ts";
-import type { HubMessage, HubOptions, RedisBridgeOptions } from "../../mod.ts";
+import { HubError, RedisHistory } from "../../mod.ts";
+import type { HubMessage } from "../../mod.ts";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
-import type { ClientKind, ClientPair, TestRedis } from "../helpers/redis.ts";
+import type { TestRedis } from "../helpers/redis.ts";
 import { delay, until, withDeadline } from "../helpers/server.ts";
+import { ids, instance, ready, seenBy } from "./redis_instance.ts";
+import type { Instance, InstanceOptions } from "./redis_instance.ts";
 
 const STREAM_ID = /^\d+-\d+$/;
 let keys = 0;
 
-interface Instance {
-  hub: Hub<unknown>;
-  bridge: RedisBridge;
-  pair: ClientPair;
-  /** Everything the hub fanned out to an in-process subscriber of `topics`. */
-  received: HubMessage<unknown>[];
-  events: ({ type: "error"; error: unknown } | { type: "gap"; from?: string; reason: string })[];
-  close(): Promise<void>;
-}
-
-async function instance(
-  kind: ClientKind,
-  url: string,
-  options: Partial<RedisBridgeOptions> & { subscriberUrl?: string; topics?: string[]; hub?: HubOptions } = {},
-): Promise<Instance> {
-  const { subscriberUrl, topics = ["a"], hub: hubOptions, ...bridgeOptions } = options;
-  const pair = await kind.connect(url, subscriberUrl);
-  const bridge = new RedisBridge({ client: pair.client, subscriber: pair.subscriber, ...bridgeOptions });
-  const events: Instance["events"] = [];
-  const hub = new Hub<unknown>({ bridge, onBridgeEvent: (event) => events.push(event), ...hubOptions });
-  const received: HubMessage<unknown>[] = [];
-  const reader = hub.subscribe(topics).getReader();
-  void (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      received.push(value);
-    }
-  })();
-  let closed: Promise<void> | undefined;
-  return {
-    hub,
-    bridge,
-    pair,
-    received,
-    events,
-    close: () =>
-      closed ??= (async () => {
-        hub.close();
-        await bridge.close().catch(() => {});
-        await pair.close();
-      })(),
-  };
-}
-
-/** Waits until every bridge is live (`ready`), then until a probe publish has been fanned out on each. */
-async function ready(...instances: Instance[]): Promise<string> {
-  await withDeadline(
-    Promise.all(instances.map(({ bridge }) => bridge.ready)),
-    10_000,
-    "the bridges to be ready",
-  );
-  const probe = await instances[0]!.hub.publishAsync("ready", "probe");
-  await until(() => instances.every(({ hub }) => hub.stats().published >= 1), "the probe on every hub");
-  return probe.id;
-}
-
-const ids = (messages: readonly HubMessage<unknown>[]) => messages.map((m) => m.id);
 const datas = (messages: readonly HubMessage<unknown>[]) => messages.map((m) => m.data);
 
 function assertIncreasing(list: readonly string[]): void {
@@ -85,7 +29,7 @@ for (const kind of clientKinds) {
   describe(`RedisBridge with ${kind.name}`, () => {
     let redis: TestRedis;
     const open: Instance[] = [];
-    const make = async (options: Parameters<typeof instance>[2] = {}) => {
+    const make = async (options: InstanceOptions = {}) => {
       const made = await instance(kind, redis.url, options);
       open.push(made);
       return made;
@@ -201,31 +145,71 @@ for (const kind of clientKinds) {
       });
       await delay(3);
       const next = await a.hub.publishAsync("a", "y");
-      // Between two entries but never one itself: the events after it, without a guarantee.
-      const unknown = await a.bridge.history.since(["a"], `${ms}-999`);
-      assert.deepEqual(unknown.entries.map((e) => e.id), [next.id]);
-      assert.equal(unknown.complete, false);
-      const older = await a.bridge.history.since(["a"], "1-0");
-      assert.equal(older.complete, false);
-      assert.deepEqual(older.entries.map((e) => e.id), [id, next.id]);
+      // Between two entries but never one itself, or older than the stream: nothing is walked
+      // for an id the stream cannot vouch for, the client is reset to the newest id.
+      for (const unknown of [`${ms}-999`, "1-0"]) {
+        assert.deepEqual(await a.bridge.history.since(["a"], unknown), {
+          entries: [],
+          complete: false,
+          latestId: next.id,
+        });
+      }
     });
 
-    it("RedisHistory.since says complete: false with the newest events when the id was trimmed or too many were missed", async () => {
+    it("RedisHistory.since says complete: false without walking when the id was trimmed", async () => {
       const key = `k${++keys}`;
-      const a = await make({ key, maxLen: 10, maxReplay: 25 });
+      const a = await make({ key, maxLen: 10 });
       await ready(a);
       const first = await a.hub.publishAsync("a", "0");
       let last = first;
       for (let i = 1; i < 300; i++) last = await a.hub.publishAsync("a", String(i));
       const length = Number(await a.pair.command("XLEN", key));
       assert.ok(length < 300, `the stream was trimmed (length ${length})`);
-      const trimmed = await a.bridge.history.since(["a"], first.id);
-      assert.equal(trimmed.complete, false);
-      assert.equal(trimmed.entries.length, 25);
-      assert.equal(trimmed.entries.at(-1)!.id, last.id);
-      const recent = await a.bridge.history.since(["a"], trimmed.entries[0]!.id);
+      assert.deepEqual(await a.bridge.history.since(["a"], first.id), {
+        entries: [],
+        complete: false,
+        latestId: last.id,
+      });
+    });
+
+    it("RedisHistory.since sends the newest maxReplay events, complete: false, when more were missed", async () => {
+      const key = `k${++keys}`;
+      const a = await make({ key, maxReplay: 25 });
+      await ready(a);
+      const sent = [];
+      for (let i = 0; i < 240; i++) sent.push(await a.hub.publishAsync(i % 2 ? "a" : "b", String(i)));
+      const many = await a.bridge.history.since(["a"], sent[0]!.id); // 120 "a" events after it
+      assert.equal(many.complete, false);
+      assert.deepEqual(ids(many.entries), sent.filter((_, i) => i % 2).slice(-25).map((r) => r.id));
+      const recent = await a.bridge.history.since(["a"], many.entries[0]!.id);
       assert.equal(recent.complete, true);
       assert.equal(recent.entries.length, 24);
+    });
+
+    it("RedisHistory.since stops at maxReplayBytes: the newest events that fit, complete: false", async () => {
+      const key = `k${++keys}`;
+      const a = await make({ key, maxReplayBytes: 1000 });
+      await ready(a);
+      const from = await a.hub.publishAsync("a", "start");
+      const sent = [];
+      for (let i = 0; i < 10; i++) sent.push(await a.hub.publishAsync("a", String(i).repeat(300)));
+      const replay = await a.bridge.history.since(["a"], from.id);
+      const bytes = replay.entries.reduce((n, e) => n + e.bytes.byteLength, 0);
+      assert.equal(replay.complete, false);
+      assert.ok(bytes <= 1000, `${bytes} bytes replayed`);
+      assert.deepEqual(ids(replay.entries), sent.slice(-3).map((r) => r.id)); // ~330 bytes each
+      const fits = await a.bridge.history.since(["a"], sent[7]!.id);
+      assert.equal(fits.complete, true);
+      assert.equal(fits.entries.length, 2);
+    });
+
+    it("RedisHistory refuses a budget that is not a positive integer", async () => {
+      const key = `k${++keys}`;
+      const a = await make({ key });
+      for (const bad of [0, -1, 1.5, Infinity, NaN]) {
+        assert.throws(() => new RedisHistory({ client: a.pair.client, maxReplayBytes: bad }), RangeError);
+        assert.throws(() => new RedisHistory({ client: a.pair.client, maxReplay: bad }), RangeError);
+      }
     });
 
     it("RedisHistory.append throws TypeError: the bridge writes the stream", async () => {
@@ -292,13 +276,14 @@ for (const kind of clientKinds) {
       }
     });
 
-    it("RedisBridge reports a gap it cannot fill when the missed events were trimmed", async () => {
+    it("RedisBridge has the hub reset its clients when the events it missed were trimmed", async () => {
       const key = `k${++keys}`;
       const proxy = await tcpProxy(redis.port);
       try {
         const a = await make({ key, maxLen: 5 });
         const b = await make({ key, maxLen: 5, subscriberUrl: proxy.url });
         await ready(a, b);
+        const client = await b.sse();
         const before = await a.hub.publishAsync("a", "before");
         await until(() => b.received.length === 1, "the first event on b");
         proxy.cut();
@@ -308,9 +293,17 @@ for (const kind of clientKinds) {
         await until(() => b.received.at(-1)?.id === last.id, "b to deliver what the stream still has");
         assertIncreasing(ids(b.received));
         assert.ok(b.received.length < 251, "trimmed events cannot come back");
-        const reasons = b.events.filter((e) => e.type === "gap").map((e) => e.type === "gap" && e.reason);
-        assert.equal(reasons.length, 2);
-        assert.match(String(reasons[1]), /not recovered/);
+        const gaps = b.events.filter((e) => e.type === "gap");
+        assert.equal(gaps.length, 2);
+        assert.deepEqual(gaps[1], {
+          type: "gap",
+          from: before.id,
+          reason: "events after it are no longer in the Redis stream (trimmed, or Redis lost its data)",
+        });
+        await until(() => seenBy(client).ids.at(-1) === last.id, "the client to get what the stream has");
+        const seen = seenBy(client);
+        assert.deepEqual(seen.resets, ["bus-gap"], "the client is told it missed events");
+        assert.deepEqual(seen.ids, ids(b.received));
       } finally {
         for (const made of open) await made.close(); // before the proxy goes: b unsubscribes through it
         await proxy.close();
@@ -342,20 +335,6 @@ for (const kind of clientKinds) {
       assert.deepEqual(replay.entries.map((e) => e.id), [next.id]);
     });
 
-    it("RedisBridge reports malformed bus messages and keeps delivering", async () => {
-      const key = `k${++keys}`;
-      const a = await make({ key });
-      const probe = await ready(a);
-      const [ms, seq] = probe.split("-").map(BigInt) as [bigint, bigint];
-      await a.pair.command("PUBLISH", key, "not a message");
-      await a.pair.command("PUBLISH", key, `${ms}-${seq + 1n} ["a"]`);
-      const ok = await a.hub.publishAsync("a", "fine");
-      await until(() => a.received.length === 1, "the valid event");
-      assert.equal(a.received[0]!.id, ok.id);
-      assert.equal(a.hub.stats().bridgeErrors, 2);
-      assert.ok(a.events.every((e) => e.type === "error" && e.error instanceof Error));
-    });
-
     it("RedisBridge.close unsubscribes and leaves the clients open", async () => {
       const key = `k${++keys}`;
       const a = await make({ key });
@@ -368,12 +347,6 @@ for (const kind of clientKinds) {
       const numsub = await a.pair.command("PUBSUB", "NUMSUB", key) as unknown[];
       assert.equal(Number(numsub[1]), 1, "only a is subscribed");
       await assert.rejects(b.bridge.publish({ topic: "a", data: "x", json: false, origin: "o:1" }), /closed/);
-    });
-
-    it("RedisBridge.start throws TypeError when a second hub uses the same bridge", async () => {
-      const key = `k${++keys}`;
-      const a = await make({ key });
-      assert.throws(() => new Hub({ bridge: a.bridge }), TypeError);
     });
   });
 }

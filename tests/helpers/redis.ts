@@ -1,6 +1,6 @@
 // A real redis-server (Debian's /usr/bin/redis-server) on a free 127.0.0.1 port, in its own
-// temp dir, with an fsync-always AOF so a killed server restarts with its streams intact
-// (or, with `persistence: "none"`, without: a killed server restarts empty).
+// temp dir, by default with an fsync-always AOF so a killed server restarts with its streams
+// intact (`{ persistence: false }`: no AOF, a restarted server comes back empty).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -17,8 +17,15 @@ export interface TestRedis {
   port: number;
   /** Kills the server abruptly (SIGKILL): clients see their connections drop. */
   kill(): Promise<void>;
-  /** Starts it again on the same port and data dir (the AOF brings the data back). */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port and data dir: with the AOF (the data comes back) unless
+   * `persistence` is false (then it restarts empty, and a stale AOF is ignored).
+   */
+  restart(options?: RedisOptions): Promise<void>;
+  /** Runs one command on a fresh raw connection (any client library's view aside). */
+  command(...args: string[]): Promise<RespReply>;
+  /** `CLIENT KILL TYPE pubsub`: drops every subscriber connection; answers how many. */
+  killPubSub(): Promise<number>;
   /** Stops it and removes its data dir. */
   stop(): Promise<void>;
 }
@@ -36,18 +43,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface RedisServerOptions {
-  /** `"aof"` (the default): appendonly, fsync always; `"none"`: no AOF, no RDB, restarts empty. */
-  persistence?: "aof" | "none";
+export interface RedisOptions {
+  /** An fsync-always AOF (`--appendonly yes`). @default {true} */
+  persistence?: boolean;
 }
 
-export async function startRedis(options: RedisServerOptions = {}): Promise<TestRedis> {
-  const appendonly = options.persistence === "none" ? "no" : "yes";
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), "sse-hub-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;
 
-  const launch = async (): Promise<void> => {
+  const launch = async ({ persistence = options.persistence ?? true }: RedisOptions = {}): Promise<void> => {
     const proc = spawn(REDIS_SERVER, [
       "--port",
       String(port),
@@ -56,7 +62,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Test
       "--dir",
       dir,
       "--appendonly",
-      appendonly,
+      persistence ? "yes" : "no",
       "--appendfsync",
       "always",
       "--save",
@@ -95,11 +101,94 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Test
     port,
     kill,
     restart: launch,
+    command: (...args) => respCommand(port, args),
+    killPubSub: async () => Number(await respCommand(port, ["CLIENT", "KILL", "TYPE", "pubsub"])),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A RESP reply: a simple string, bulk string, integer, null, error or array of them. */
+export type RespReply = string | number | null | Error | RespReply[];
+
+/** One command over a fresh socket to `port`, its RESP2 reply parsed; rejects on an error reply. */
+export async function respCommand(port: number, args: readonly string[]): Promise<RespReply> {
+  const { connect } = await import("node:net");
+  const encoder = new TextEncoder();
+  const parts = args.map((arg) => encoder.encode(arg));
+  const head = `*${parts.length}\r\n`;
+  const reply = await withDeadline(
+    new Promise<Uint8Array>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1");
+      const chunks: Uint8Array[] = [];
+      socket.on("connect", () => {
+        socket.write(head);
+        for (const part of parts) {
+          socket.write(`$${part.byteLength}\r\n`), socket.write(part), socket.write("\r\n");
+        }
+      });
+      socket.on("data", (chunk: Uint8Array) => {
+        chunks.push(chunk);
+        const all = concat(chunks);
+        if (parseResp(all, 0) !== undefined) {
+          socket.destroy();
+          resolve(all);
+        }
+      });
+      socket.on("error", reject);
+    }),
+    10_000,
+    `redis ${args[0]}`,
+  );
+  const [value] = parseResp(reply, 0)!;
+  if (value instanceof Error) throw value;
+  return value;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const chunk of chunks) out.set(chunk, at), at += chunk.byteLength;
+  return out;
+}
+
+// Parses one RESP2 value at `at`: [value, next offset], or undefined while incomplete.
+function parseResp(bytes: Uint8Array, at: number): [RespReply, number] | undefined {
+  const end = bytes.indexOf(13, at);
+  if (end === -1 || end + 1 >= bytes.length) return undefined;
+  const line = new TextDecoder().decode(bytes.subarray(at + 1, end));
+  const next = end + 2;
+  switch (bytes[at]) {
+    case 43: // +
+      return [line, next];
+    case 45: // -
+      return [new Error(line), next];
+    case 58: // :
+      return [Number(line), next];
+    case 36: { // $
+      const length = Number(line);
+      if (length < 0) return [null, next];
+      if (next + length + 2 > bytes.length) return undefined;
+      return [new TextDecoder().decode(bytes.subarray(next, next + length)), next + length + 2];
+    }
+    case 42: { // *
+      const count = Number(line);
+      if (count < 0) return [null, next];
+      const items: RespReply[] = [];
+      let cursor = next;
+      for (let i = 0; i < count; i++) {
+        const item = parseResp(bytes, cursor);
+        if (item === undefined) return undefined;
+        items.push(item[0]);
+        cursor = item[1];
+      }
+      return [items, cursor];
+    }
+    default:
+      throw new Error(`not a RESP reply: ${line.slice(0, 80)}`);
+  }
 }
 
 // Inline RESP PING over a raw socket, retried until the server answers +PONG.

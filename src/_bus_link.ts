@@ -1,0 +1,164 @@
+// A bridged hub's side of the bus: its own publishes go out with an origin
+// (`<instance>:<counter>`), and each resolves when its echo has been fanned out here, so
+// `await hub.publishAsync()` means "my local subscribers have it". Messages from the bus are
+// checked (the bus is another process), encoded by the one wire encoder, and handed to the
+// hub's ingest path with the bus's id.
+import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
+import { encodePublished, serializeData, type Serializer } from "./encode.ts";
+import type { Guard } from "./_guard.ts";
+import type { HistoryEntry } from "./history.ts";
+import type { HubOptions } from "./hub_options.ts";
+import { assertLineField, assertPublishedEvent } from "./event.ts";
+import type { HubMessage, PublishResult } from "./message.ts";
+import { assertTopic } from "./_topics.ts";
+
+/** What the link needs from its hub. */
+export interface BusHost<T> {
+  readonly pattern: RegExp;
+  readonly options: HubOptions;
+  readonly guard: Guard;
+  readonly counters: { bridgeErrors: number; bridgeGaps: number };
+  /** Records a bus event in the hub's history (unless the bridge's store has it). */
+  record(entry: HistoryEntry): void;
+  /** Fans a bus event out; returns local deliveries. */
+  offer(message: HubMessage<T>, bytes: Uint8Array): number;
+  /** Sends every local client a reset (reason `"bus-gap"`): it missed events for good. */
+  lost(): void;
+}
+
+/** How long an own publish waits for its echo before resolving anyway (and reporting a gap). */
+const ECHO_WAIT_MS = 5000;
+
+interface Waiter {
+  /** The echo came before the bus answered the publish. */
+  early?: PublishResult;
+  /** The bus answered: resolves the publish with the echo's result. */
+  settle?: (result: PublishResult) => void;
+  /** What the bus answered (the real id), for a publish settled without its echo. */
+  accepted?: PublishResult;
+}
+
+export class BusLink<T> {
+  readonly #bridge: Bridge;
+  readonly #host: BusHost<T>;
+  readonly #instance = Math.random().toString(36).slice(2, 10);
+  readonly #waiting = new Map<string, Waiter>();
+  #published = 0;
+  #closed = false;
+  /** Echo timers running (part of the hub's `timers` stat). */
+  timers = 0;
+
+  constructor(bridge: Bridge, host: BusHost<T>) {
+    this.#bridge = bridge;
+    this.#host = host;
+    bridge.start({
+      deliver: (message) => this.#deliver(message),
+      error: (error) => this.#error(error),
+      gap: (info) => this.#gap(info),
+    });
+  }
+
+  /**
+   * Puts an event on the bus (the caller checked topic and event); resolves once its echo was
+   * fanned out here, or after a wait. Serialized here, so a bad payload fails at its publisher.
+   */
+  async publish(
+    topic: string,
+    data: T,
+    event: string | undefined,
+    serialize?: Serializer,
+  ): Promise<PublishResult> {
+    const text = this.#host.guard.run(() => serializeData(data, serialize)); // application code
+    const json = typeof data !== "string";
+    const message = { topic, data: text, json, ...(event === undefined ? {} : { event }) };
+    const origin = `${this.#instance}:${++this.#published}`;
+    const waiter: Waiter = {};
+    this.#waiting.set(origin, waiter);
+    let id: string;
+    try {
+      id = await this.#bridge.publish({ ...message, origin });
+    } catch (error) {
+      this.#waiting.delete(origin);
+      throw error;
+    }
+    const accepted: PublishResult = { topic: message.topic, id, delivered: 0 };
+    if (waiter.early !== undefined || this.#closed) {
+      this.#waiting.delete(origin);
+      return waiter.early ?? accepted; // after close: the real id, delivered here to nobody
+    }
+    return new Promise((resolve) => {
+      this.timers++;
+      const timer = setTimeout(() => {
+        this.timers--;
+        if (!this.#waiting.delete(origin)) return;
+        this.#gap({ reason: `own event ${id} did not come back from the bus` });
+        resolve(accepted);
+      }, ECHO_WAIT_MS);
+      waiter.accepted = accepted;
+      waiter.settle = (result) => {
+        clearTimeout(timer);
+        this.timers--;
+        resolve(result);
+      };
+    });
+  }
+
+  // One message from the bus, fanned out here; then the publish it echoes, if ours, settles.
+  #deliver(message: BridgeMessage): void {
+    if (this.#closed) return;
+    const host = this.#host;
+    let delivered = 0;
+    try {
+      const { topic, id, event, json } = message;
+      assertTopic(topic, host.pattern);
+      assertLineField("id", id);
+      if (event !== undefined) assertPublishedEvent(event);
+      const data = (json ? (host.options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
+      const bytes = encodePublished(id, event, message.data, undefined);
+      try {
+        host.record({ id, topic, bytes, message: { event, data } });
+      } catch (error) {
+        this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
+      }
+      delivered = host.offer({ topic, id, event, data }, bytes);
+    } catch (error) {
+      this.#error(error);
+    }
+    this.#echoed(message.origin, { topic: message.topic, id: message.id, delivered });
+  }
+
+  #echoed(origin: string, result: PublishResult): void {
+    const waiter = this.#waiting.get(origin);
+    if (waiter === undefined) return;
+    if (waiter.settle === undefined) {
+      waiter.early = result;
+      return;
+    }
+    this.#waiting.delete(origin);
+    waiter.settle(result);
+  }
+
+  #gap(info: { from?: string; reason: string; recovered?: boolean }): void {
+    this.#host.counters.bridgeGaps++;
+    this.#host.options.onBridgeEvent?.({ type: "gap", ...info });
+    // Events this instance missed for good: every local client must hear it, not stay behind.
+    if (info.recovered === false && !this.#closed) this.#host.lost();
+  }
+
+  #error(error: unknown): void {
+    this.#host.counters.bridgeErrors++;
+    this.#host.options.onBridgeEvent?.({ type: "error", error });
+  }
+
+  /** Settles every waiting publish with what the bus answered, and closes the bridge. */
+  close(): void {
+    this.#closed = true;
+    for (const waiter of this.#waiting.values()) waiter.settle?.(waiter.accepted!);
+    this.#waiting.clear();
+    try {
+      Promise.resolve(this.#bridge.close()).catch((error) => this.#error(error));
+    } catch (error) {
+      this.#error(error);
+    }
+  }
+}

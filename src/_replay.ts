@@ -1,0 +1,127 @@
+// Last-Event-ID → replay or reset. A store that answers at once (MemoryHistory) is replayed
+// before the subscriber joins the fan-out; one that answers later (Redis) makes the subscriber
+// hold live events meanwhile, and they go out after the replay, de-duplicated and in order.
+import { encodeEvent } from "./encode.ts";
+import type { Guard } from "./_guard.ts";
+import type { Held, Subscriber } from "./_subscriber.ts";
+import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
+import type { HubMessage } from "./message.ts";
+
+/** Why a client gets a reset event instead of (all of) what it missed. */
+export type ResetReason = "unknown-id" | "history-exceeded" | "bus-gap";
+
+/** What a replay needs from its hub. */
+export interface ReplayContext<T> {
+  readonly history: HistoryStore;
+  /** The reset event's type (`HubOptions.resetEvent`). */
+  readonly resetEvent: string;
+  /** The message a filter sees for a stored entry; `undefined` when the store kept no payload. */
+  messageOf(entry: HistoryEntry): HubMessage<T> | undefined;
+  /** Counts events sent from history. */
+  replayed(count: number): void;
+  /** A filter threw: this subscriber fails, alone. */
+  failed(subscriber: Subscriber<T>, error: unknown): void;
+  /** Marks the hub busy while application callbacks (filters) run: they must not publish. */
+  readonly guard: Guard;
+}
+
+/** The reset event: `{"reason": …}`, with `id` when the client should resume from it. */
+export function encodeReset(event: string, reason: ResetReason, id?: string): Uint8Array {
+  return encodeEvent({ event, ...(id === undefined ? {} : { id }), data: { reason } });
+}
+
+/** The context a hub's replays share. */
+export function replayContext<T>(
+  history: HistoryStore,
+  resetEvent: string,
+  guard: Guard,
+  counters: { replayed: number },
+  drop: (subscriber: Subscriber<T>) => void,
+): ReplayContext<T> {
+  return {
+    history,
+    resetEvent,
+    guard,
+    messageOf: (entry) =>
+      entry.message && { topic: entry.topic, id: entry.id, ...entry.message } as HubMessage<T>,
+    replayed: (count) => void (counters.replayed += count),
+    failed: (subscriber, error) => {
+      subscriber.fail(error);
+      drop(subscriber);
+    },
+  };
+}
+
+const FAILED_STORE: Replay = { entries: [], complete: false };
+
+/** Replays what `subscriber` missed after `lastEventId`, or starts holding until the store answers. */
+export function startReplay<T>(
+  subscriber: Subscriber<T>,
+  lastEventId: string,
+  context: ReplayContext<T>,
+): void {
+  let replay: Replay | Promise<Replay>;
+  try {
+    replay = context.history.since(subscriber.topics, lastEventId);
+  } catch {
+    replay = FAILED_STORE; // a store that fails cannot vouch for anything: the client gets a reset
+  }
+  if (!(replay instanceof Promise)) {
+    context.guard.run(() => send(subscriber, replay, [], context));
+    return;
+  }
+  subscriber.hold();
+  replay.then((answer) => answer, () => FAILED_STORE).then((answer) => {
+    context.guard.run(() => send(subscriber, answer, subscriber.takeHeld(), context));
+    const closing = subscriber.closing;
+    if (closing === undefined || !subscriber.active) return;
+    // The hub closed while the store answered: what was published before close still goes out.
+    if (closing.last !== undefined) subscriber.push(closing.last);
+    subscriber.end();
+  }).catch((error: unknown) => context.failed(subscriber, error)); // never an unhandled rejection
+}
+
+function send<T>(
+  subscriber: Subscriber<T>,
+  replay: Replay,
+  held: Held<T>[],
+  context: ReplayContext<T>,
+): void {
+  if (!subscriber.active) return;
+  const { entries } = replay;
+  if (!replay.complete) {
+    const resume = entries.length === 0 && replay.latestId !== undefined ? replay.latestId : undefined;
+    const reason = entries.length > 0 ? "history-exceeded" : "unknown-id";
+    subscriber.push(encodeReset(context.resetEvent, reason, resume));
+  }
+  const seen = new Set<string>();
+  let sent = 0;
+  for (const entry of entries) {
+    seen.add(entry.id); // filtered out or not, the replay had it
+    const message = subscriber.filter !== undefined || !subscriber.wantsBytes
+      ? context.messageOf(entry)
+      : undefined;
+    if (subscriber.filter !== undefined) {
+      try {
+        // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
+        if (message === undefined || !subscriber.filter(message)) continue;
+      } catch (error) {
+        context.failed(subscriber, error);
+        return;
+      }
+    }
+    subscriber.replayed(entry.bytes, message);
+    sent++;
+  }
+  context.replayed(sent);
+  // Held live events are in publish order. One the replay did not have goes out after it,
+  // unless a later held event was in the replay: then it is older than something already
+  // sent (the store trimmed it, and its reset said so), and sending it would move the
+  // client's id backwards.
+  let start = 0;
+  for (let i = 0; i < held.length; i++) if (seen.has(held[i]!.id)) start = i + 1;
+  for (let i = start; i < held.length; i++) {
+    const event = held[i]!;
+    if (!seen.has(event.id)) subscriber.replayed(event.bytes, event.message);
+  }
+}
