@@ -4,8 +4,6 @@
 // acknowledged from its first event up to the fence.
 import { rawRequest } from "../tests/helpers/raw.ts";
 import type { RawClient } from "../tests/helpers/raw.ts";
-import { clientKinds } from "../tests/helpers/redis.ts";
-import type { ClientPair } from "../tests/helpers/redis.ts";
 import { delay, until } from "../tests/helpers/server.ts";
 import { type Cluster, type Library, type Runtime, startCluster } from "./cluster.ts";
 import { addTally, emptyTally, keyId, type Tally } from "./ledger.ts";
@@ -96,17 +94,16 @@ export const scenarios: Record<string, Scenario> = {
       "instance publishes 3,000 events/s on another topic",
     persistence: "aof",
     async inject(cluster, endAt, options) {
-      const node = clientKinds.find((kind) => kind.name === "node-redis")!;
-      const admin: ClientPair = await node.connect(cluster.redis.url);
       const rate = options.noise ?? 3000;
       const noise = rate > 0 ? await startNoise(cluster.redis.url, rate) : undefined;
       try {
-        return await every(options.killEveryMs ?? 100, endAt, async () => {
-          await admin.command("CLIENT", "KILL", "TYPE", "pubsub");
-        });
+        return await every(
+          options.killEveryMs ?? 100,
+          endAt,
+          async () => void await cluster.redis.killPubSub(),
+        );
       } finally {
         await noise?.();
-        await admin.close();
       }
     },
   },

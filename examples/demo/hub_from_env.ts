@@ -32,7 +32,9 @@ export async function createHubFromEnv(
     onBridgeEvent: (event) =>
       console.error(
         event.type === "gap"
-          ? `bridge gap after ${event.from ?? "start"}: ${event.reason}`
+          ? `bridge gap after ${event.from ?? "start"}: ${event.reason}${
+            event.recovered === false ? " (not recovered: clients get a bus-gap reset)" : ""
+          }`
           : `bridge error: ${event.error}`,
       ),
   });
