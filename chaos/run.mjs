@@ -9,6 +9,7 @@
 //   CHAOS_SECONDS=20 CHAOS_RUNTIMES=deno npm run chaos
 //   CHAOS_SCENARIOS=pubsub-kill,instance-crash npm run chaos
 //   CHAOS_RATE=1000 (publishes/s) CHAOS_CLIENTS=10 (per instance) CHAOS_NOISE=3000 (pubsub-kill)
+//   CHAOS_FAULT_MS: milliseconds between faults (kills 100, crashes 10000, Redis restarts 15000)
 //
 // Full results (lost ids, the instances' gap logs) go to test-artifacts/chaos/<row>.json, and
 // the harness output to <row>.log. Exits 1 when a row shows a lost, duplicated or reordered
@@ -29,6 +30,7 @@ const options = {
   rate: Number(env.CHAOS_RATE ?? 1000),
   clients: Number(env.CHAOS_CLIENTS ?? 10),
   ...(env.CHAOS_NOISE ? { noise: Number(env.CHAOS_NOISE) } : {}),
+  ...(env.CHAOS_FAULT_MS ? { faultEveryMs: Number(env.CHAOS_FAULT_MS) } : {}),
 };
 const out = join(root, "test-artifacts", "chaos");
 mkdirSync(out, { recursive: true });

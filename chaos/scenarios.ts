@@ -47,7 +47,7 @@ export const scenarios: Record<string, Scenario> = {
       const noise = rate > 0 ? await startNoise(cluster.redis.url, rate) : undefined;
       try {
         return await every(
-          options.killEveryMs ?? 100,
+          options.faultEveryMs ?? 100,
           endAt,
           async () => void await cluster.redis.killPubSub(),
         );
@@ -62,17 +62,20 @@ export const scenarios: Record<string, Scenario> = {
       "300 publishes/s, so that an outage of ~3 s stays within the demo's replay limit (maxReplay, 1000 events)",
     persistence: "aof",
     maxRate: 300,
-    inject: (cluster, endAt) => every(interval(10_000, endAt), endAt, () => cluster.a.crashAndRestart()),
+    inject: (cluster, endAt, options) =>
+      every(interval(options.faultEveryMs ?? 10_000, endAt), endAt, () => cluster.a.crashAndRestart()),
   },
   "redis-restart-empty": {
     description: "redis-server kill -9ed, down 1 s, restarted without persistence (empty), every 15 s",
     persistence: "none",
-    inject: (cluster, endAt) => every(interval(15_000, endAt), endAt, () => restartRedis(cluster)),
+    inject: (cluster, endAt, options) =>
+      every(interval(options.faultEveryMs ?? 15_000, endAt), endAt, () => restartRedis(cluster)),
   },
   "redis-restart-aof": {
     description: "redis-server kill -9ed, down 1 s, restarted from its AOF (appendfsync always), every 15 s",
     persistence: "aof",
-    inject: (cluster, endAt) => every(interval(15_000, endAt), endAt, () => restartRedis(cluster)),
+    inject: (cluster, endAt, options) =>
+      every(interval(options.faultEveryMs ?? 15_000, endAt), endAt, () => restartRedis(cluster)),
   },
   "never-reading": {
     description:

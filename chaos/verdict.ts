@@ -14,8 +14,8 @@ export interface ScenarioOptions {
   rate: number;
   /** `eventsource` clients on each instance. */
   clients: number;
-  /** pubsub-kill: milliseconds between two kills (default 100). */
-  killEveryMs?: number;
+  /** Milliseconds between two faults (defaults: kills every 100, crashes every 10,000, Redis restarts every 15,000). */
+  faultEveryMs?: number;
   /** pubsub-kill: publishes per second on another topic by a third, in-process instance (default 3000; 0: none). */
   noise?: number;
 }
