@@ -46,6 +46,8 @@ export interface ScenarioResult extends Tally {
   /** Clients that got fewer resets than their instance logged unrecovered gaps: a silent gap. */
   unwarned: number;
   /** Clients that lost, repeated or reordered something, or got a reset (first 10): the evidence. */
+  /** Each client's own counts (instance, connections opened, and the tally). */
+  perClient: (Tally & { instance: string; opens: number })[];
   anomalies: {
     instance: string;
     opens: number;
@@ -79,9 +81,11 @@ export async function verdict(
   const resetReasons: Record<string, number> = {};
   let clientsWithLoss = 0;
   const anomalies: ScenarioResult["anomalies"] = [];
+  const perClient: ScenarioResult["perClient"] = [];
   for (const client of clients) {
     const { lostKeys, ...tally } = client.ledger.tally(acked, fence);
     addTally(sum, tally);
+    perClient.push({ instance: client.instance, opens: client.opens, ...tally });
     const { ledger } = client;
     if (
       (lostKeys.length > 0 || tally.duplicated + tally.reordered + tally.resets > 0) && anomalies.length < 10
@@ -136,6 +140,7 @@ export async function verdict(
     resetReasons,
     unrecoveredGaps,
     unwarned,
+    perClient,
     anomalies,
     lostIds: [...lostBy].sort(([x], [y]) => x - y).slice(0, 50).map(([key, by]) => ({
       id: keyId(key),

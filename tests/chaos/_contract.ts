@@ -34,7 +34,7 @@ export function assertContract(
   result: ScenarioResult,
   { resets = "allowed" }: { resets?: "allowed" | "none" } = {},
 ): void {
-  const { logs, anomalies, lostIds, stats, ...counts } = result;
+  const { logs, anomalies, lostIds, stats, perClient: _, ...counts } = result;
   const evidence = () =>
     JSON.stringify({ counts, lostIds: lostIds.slice(0, 10), anomalies, logs, stats }, null, 1);
   assert.ok(result.faults > 0, `no fault was injected:\n${evidence()}`);
