@@ -56,6 +56,8 @@ export function keyId(key: number): string {
 
 interface ResetWindow {
   reason: string;
+  /** When the client received it (`performance.now()`). */
+  at: number;
   /** The last id received before the reset (-1: none). */
   after: number;
   /** The first id received after it (Infinity: none yet). */
@@ -121,16 +123,22 @@ export class ClientLedger {
     if (key > this.#max) this.#max = key;
   }
 
-  reset(reason: string): void {
-    this.#windows.push({ reason, after: this.#last, until: Infinity });
+  reset(reason: string, at: number = performance.now()): void {
+    this.#windows.push({ reason, at, after: this.#last, until: Infinity });
   }
 
   /**
    * The verdict: the client is owed every acknowledged id from its first delivery up to and
    * including `fence` (the last acknowledged publish, sent after the faults stopped).
-   * `acked` must be sorted ascending.
+   * `acked` must be sorted ascending. A reset excuses a missing event only when its id falls
+   * between the ids received around the reset AND its publish was sent before the client had
+   * the reset (`sentAt`, same clock): an event published after a reset is owed like any other.
    */
-  tally(acked: readonly number[], fence: number): Tally & { lostKeys: number[] } {
+  tally(
+    acked: readonly number[],
+    fence: number,
+    sentAt: ReadonlyMap<number, number> = new Map(),
+  ): Tally & { lostKeys: number[] } {
     const tally = emptyTally();
     const lostKeys: number[] = [];
     const first = this.#first ?? Infinity;
@@ -139,7 +147,9 @@ export class ClientLedger {
       if (key < first || key > fence) continue;
       tally.published++;
       if (this.#seen.has(key)) tally.delivered++;
-      else if (this.#windows.some((w) => key > w.after && key < w.until)) tally.missedUnderReset++;
+      else if (
+        this.#windows.some((w) => key > w.after && key < w.until && (sentAt.get(key) ?? Infinity) < w.at)
+      ) tally.missedUnderReset++;
       else {
         tally.lost++;
         lostKeys.push(key);

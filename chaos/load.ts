@@ -19,6 +19,8 @@ export interface PublisherOptions {
 export class Publisher {
   /** Acknowledged ids (as ledger keys), in the order the answers came. */
   readonly acked: number[] = [];
+  /** When each acknowledged publish was sent (`performance.now()`), by key: a reset excuses only earlier ones. */
+  readonly sentAt: Map<number, number> = new Map();
   /** Failed publishes by cause (`"503"`, `"network"`, …): not acknowledged, maybe published. */
   readonly failures: Record<string, number> = {};
   #url: string;
@@ -74,6 +76,7 @@ export class Publisher {
 
   async #publishOnce(label = "p"): Promise<number | undefined> {
     const msg = `${label}${this.#sent++}`.padEnd(this.#options.bytes, ".");
+    const sent = performance.now();
     let cause: string;
     try {
       const response = await fetch(`${this.#url}/publish`, {
@@ -86,6 +89,7 @@ export class Publisher {
       if (response.status === 200 && typeof body.id === "string") {
         const key = idKey(body.id);
         this.acked.push(key);
+        this.sentAt.set(key, sent);
         return key;
       }
       cause = String(response.status);

@@ -83,7 +83,7 @@ export async function verdict(
   const anomalies: ScenarioResult["anomalies"] = [];
   const perClient: ScenarioResult["perClient"] = [];
   for (const client of clients) {
-    const { lostKeys, ...tally } = client.ledger.tally(acked, fence);
+    const { lostKeys, ...tally } = client.ledger.tally(acked, fence, publisher.sentAt);
     addTally(sum, tally);
     perClient.push({ instance: client.instance, opens: client.opens, ...tally });
     const { ledger } = client;

@@ -56,12 +56,24 @@ describe("chaos ClientLedger", () => {
   it("ClientLedger excuses only the events missing between the ids around a reset", () => {
     const ledger = new ClientLedger();
     ledger.deliver(ids(0)[0]!);
-    ledger.reset("bus-gap");
+    ledger.reset("bus-gap", 100);
     for (const id of ids(3, 4, 6)) ledger.deliver(id);
-    const { lostKeys, ...tally } = ledger.tally(keys(0, 1, 2, 3, 4, 5, 6), idKey(ids(6)[0]!));
+    const sentEarly = new Map(keys(0, 1, 2, 3, 4, 5, 6).map((key) => [key, 0]));
+    const { lostKeys, ...tally } = ledger.tally(keys(0, 1, 2, 3, 4, 5, 6), idKey(ids(6)[0]!), sentEarly);
     assert.equal(tally.missedUnderReset, 2, "1 and 2 fell inside the reset's window");
     assert.deepEqual(lostKeys, keys(5), "5 was missed after the reset: lost");
     assert.equal(tally.resets, 1);
     assert.deepEqual(ledger.resetReasons, ["bus-gap"]);
+  });
+
+  it("ClientLedger does not excuse an event published after the client had the reset", () => {
+    const ledger = new ClientLedger();
+    ledger.deliver(ids(0)[0]!);
+    ledger.reset("bus-gap", 100);
+    ledger.deliver(ids(3)[0]!);
+    const sentAt = new Map(keys(1, 2).map((key, i) => [key, [50, 150][i]!]));
+    const { lostKeys, ...tally } = ledger.tally(keys(0, 1, 2, 3), idKey(ids(3)[0]!), sentAt);
+    assert.equal(tally.missedUnderReset, 1, "1 was sent before the reset arrived");
+    assert.deepEqual(lostKeys, keys(2), "2 was sent after it: owed, so lost");
   });
 });
