@@ -15,6 +15,13 @@ export interface ClusterOptions {
   persistence: "aof" | "none";
 }
 
+// Demo processes still running when this process exits (a test that hit its deadline) are killed
+// with it rather than left behind.
+const running = new Set<DemoProcess>();
+process.once("exit", () => {
+  for (const demo of running) demo.child.kill("SIGKILL");
+});
+
 export class Instance {
   readonly name: string;
   readonly url: string;
@@ -75,7 +82,10 @@ export class Instance {
   }
 
   #watch(): void {
-    this.#demo.child.once("exit", () => {
+    const demo = this.#demo;
+    running.add(demo);
+    demo.child.once("exit", () => {
+      running.delete(demo);
       if (!this.#expectingExit) this.crashes++;
     });
   }
