@@ -32,8 +32,9 @@ export type {
   HubSubscribeOptions,
 } from "./src/hub_options.ts";
 export type { HubMessage, HubStats, PublishResult, SubscriberInfo } from "./src/message.ts";
-export { MemoryHistory } from "./src/history.ts";
-export type { HistoryEntry, HistoryStore, MemoryHistoryOptions, Replay } from "./src/history.ts";
+export { MemoryHistory } from "./src/memory_history.ts";
+export type { HistoryEntry, HistoryStore, Replay } from "./src/history.ts";
+export type { MemoryHistoryOptions } from "./src/memory_history.ts";
 export type { Bridge, BridgeMessage, BridgeSink } from "./src/bridge/bridge.ts";
 export { BroadcastChannelBridge } from "./src/bridge/broadcast_channel.ts";
 export type { BroadcastChannelBridgeOptions } from "./src/bridge/broadcast_channel.ts";
@@ -42,6 +43,7 @@ export type { RedisBridgeOptions, RedisCommandClient, RedisSubscriberClient } fr
 export { RedisHistory } from "./src/bridge/redis_history.ts";
 export type { RedisHistoryOptions } from "./src/bridge/redis_history.ts";
 export { getLastEventId, sseHeaders, textResponse } from "./src/response.ts";
+export type { HeadersLike } from "./src/headers.ts";
 export { createEventStream, eventStreamResponse } from "./src/stream.ts";
 export type {
   EventStream,
@@ -59,3 +61,7 @@ export type {
 } from "./src/publish.ts";
 export { formatMetrics, metricsResponse } from "./src/metrics.ts";
 export type { MetricsOptions } from "./src/metrics.ts";
+export { typed } from "./src/typed_events.ts";
+export type { EventMap, TypedHub } from "./src/typed_events.ts";
+export { DurableObjectHistory } from "./src/durable_object_history.ts";
+export type { DurableObjectHistoryOptions, DurableObjectStorageLike } from "./src/durable_object_history.ts";

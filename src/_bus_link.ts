@@ -1,33 +1,31 @@
 // A bridged hub's side of the bus: its own publishes go out with an origin
 // (`<instance>:<counter>`), and each resolves when its echo has been fanned out here, so
 // `await hub.publishAsync()` means "my local subscribers have it". Messages from the bus are
-// checked (the bus is another process), encoded by the one wire encoder, and handed to the
-// hub's ingest path with the bus's id.
+// checked (the bus is another process), encoded by the one wire encoder, then take the same two
+// steps as a local publish, with the bus's id: history, then fan-out.
 import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
 import { encodePublished, serializeData, type Serializer } from "./encode.ts";
 import type { Guard } from "./_guard.ts";
-import type { HistoryEntry } from "./history.ts";
-import type { HubOptions } from "./hub_options.ts";
+import type { FanOut } from "./_fan_out.ts";
+import type { HistoryStore } from "./history.ts";
+import { encodeReset } from "./_replay.ts";
+import type { HubSettings } from "./_settings.ts";
 import { assertLineField, assertPublishedEvent } from "./event.ts";
 import type { HubMessage, PublishResult } from "./message.ts";
 import { assertTopic } from "./_topics.ts";
 
-/** What the link needs from its hub. */
-export interface BusHost<T> {
-  readonly pattern: RegExp;
-  readonly options: HubOptions;
-  readonly guard: Guard;
-  readonly counters: { bridgeErrors: number; bridgeGaps: number };
-  /** Records a bus event in the hub's history (unless the bridge's store has it). */
-  record(entry: HistoryEntry): void;
-  /** Fans a bus event out; returns local deliveries. */
-  offer(message: HubMessage<T>, bytes: Uint8Array): number;
-  /** Sends every local client a reset (reason `"bus-gap"`): it missed events for good. */
-  lost(): void;
-}
-
 /** How long an own publish waits for its echo before resolving anyway (and reporting a gap). */
 const ECHO_WAIT_MS = 5000;
+
+/** What the link shares with its hub. */
+export interface BusHost<T> {
+  readonly settings: HubSettings;
+  readonly guard: Guard;
+  readonly counters: { bridgeErrors: number; bridgeGaps: number };
+  /** The hub's own store, unless it is the bridge's (which has every bus event already). */
+  readonly history: HistoryStore | undefined;
+  readonly fanOut: FanOut<T>;
+}
 
 interface Waiter {
   /** The echo came before the bus answered the publish. */
@@ -110,17 +108,19 @@ export class BusLink<T> {
     let delivered = 0;
     try {
       const { topic, id, event, json } = message;
-      assertTopic(topic, host.pattern);
+      assertTopic(topic, host.settings.pattern);
       assertLineField("id", id);
       if (event !== undefined) assertPublishedEvent(event);
-      const data = (json ? (host.options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
+      const data =
+        (json ? (host.settings.options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
       const bytes = encodePublished(id, event, message.data, undefined);
       try {
-        host.record({ id, topic, bytes, message: { event, data } });
+        host.history?.append({ id, topic, bytes, event, json, message: { event, data } });
       } catch (error) {
         this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
       }
-      delivered = host.offer({ topic, id, event, data }, bytes);
+      const hubMessage: HubMessage<T> = { topic, id, event, data };
+      delivered = host.guard.run(() => host.fanOut.offer(topic, bytes, hubMessage));
     } catch (error) {
       this.#error(error);
     }
@@ -140,14 +140,16 @@ export class BusLink<T> {
 
   #gap(info: { from?: string; reason: string; recovered?: boolean }): void {
     this.#host.counters.bridgeGaps++;
-    this.#host.options.onBridgeEvent?.({ type: "gap", ...info });
+    this.#host.settings.options.onBridgeEvent?.({ type: "gap", ...info });
     // Events this instance missed for good: every local client must hear it, not stay behind.
-    if (info.recovered === false && !this.#closed) this.#host.lost();
+    if (info.recovered === false && !this.#closed) {
+      this.#host.fanOut.broadcast(encodeReset(this.#host.settings.resetEvent, "bus-gap"));
+    }
   }
 
   #error(error: unknown): void {
     this.#host.counters.bridgeErrors++;
-    this.#host.options.onBridgeEvent?.({ type: "error", error });
+    this.#host.settings.options.onBridgeEvent?.({ type: "error", error });
   }
 
   /** Settles every waiting publish with what the bus answered, and closes the bridge. */

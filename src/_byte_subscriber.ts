@@ -30,7 +30,7 @@ export class ByteSubscriber<T> extends Subscriber<T> {
    */
   open(
     opening: Uint8Array,
-    signal: AbortSignal | undefined,
+    request: Request,
     joined: () => void,
     left: (endStream: boolean) => void,
   ): ReadableStream<Uint8Array> {
@@ -45,7 +45,8 @@ export class ByteSubscriber<T> extends Subscriber<T> {
       cancel: () => left(false),
     }, { highWaterMark: 0 });
     // After `start` ran: a signal that aborted already ends a stream that exists.
-    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(signal, () => left(true));
+    // Not even read on Deno: reading `request.signal` there is what prints the warning.
+    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => left(true));
     return stream;
   }
 

@@ -81,6 +81,13 @@ export class FanOut<T> {
     return this.#topics.has(topic);
   }
 
+  /** Keeps who a subscriber is, for the lifecycle hooks only: without them idle subscribers stay small. */
+  identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
+    if (this.hooks.onJoin || this.hooks.onLeave) {
+      subscriber.info = { topics: subscriber.topics, key, request };
+    }
+  }
+
   add(subscriber: Subscriber<T>): void {
     // Added during an offer, it would be offered the event published before it existed.
     if (this.#offering) this.#joining.push(subscriber);

@@ -6,6 +6,7 @@ import type { Guard } from "./_guard.ts";
 import type { Held, Subscriber } from "./_subscriber.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
 import type { HubMessage } from "./message.ts";
+import { payloadOf } from "./_payload.ts";
 
 /** Why a client gets a reset event instead of (all of) what it missed. */
 export type ResetReason = "unknown-id" | "history-exceeded" | "bus-gap";
@@ -37,13 +38,17 @@ export function replayContext<T>(
   guard: Guard,
   counters: { replayed: number },
   drop: (subscriber: Subscriber<T>) => void,
+  deserialize?: (text: string) => unknown,
 ): ReplayContext<T> {
   return {
     history,
     resetEvent,
     guard,
-    messageOf: (entry) =>
-      entry.message && { topic: entry.topic, id: entry.id, ...entry.message } as HubMessage<T>,
+    messageOf: (entry) => {
+      // Rebuilt from the bytes when the store kept no payload (MemoryHistory); lazily, per entry.
+      const payload = payloadOf(entry, deserialize);
+      return payload && { topic: entry.topic, id: entry.id, ...payload } as HubMessage<T>;
+    },
     replayed: (count) => void (counters.replayed += count),
     failed: (subscriber, error) => {
       subscriber.fail(error);
@@ -98,17 +103,15 @@ function send<T>(
   let sent = 0;
   for (const entry of entries) {
     seen.add(entry.id); // filtered out or not, the replay had it
-    const message = subscriber.filter !== undefined || !subscriber.wantsBytes
-      ? context.messageOf(entry)
-      : undefined;
-    if (subscriber.filter !== undefined) {
-      try {
-        // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
-        if (message === undefined || !subscriber.filter(message)) continue;
-      } catch (error) {
-        context.failed(subscriber, error);
-        return;
-      }
+    let message: HubMessage<T> | undefined;
+    try {
+      // The payload may be rebuilt here (the hub's `deserialize`), which can throw like a filter.
+      if (subscriber.filter !== undefined || !subscriber.wantsBytes) message = context.messageOf(entry);
+      // A filtered subscriber only gets what its filter accepts; without the payload, nothing.
+      if (subscriber.filter !== undefined && (message === undefined || !subscriber.filter(message))) continue;
+    } catch (error) {
+      context.failed(subscriber, error);
+      return;
     }
     subscriber.replayed(entry.bytes, message);
     sent++;

@@ -1,7 +1,9 @@
 // Topic names come from URLs: validate them before they become map keys or log lines.
 import { HubError } from "./errors.ts";
 
-export const DEFAULT_TOPIC_PATTERN: RegExp = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+// 1 to 128 of `A-Z a-z 0-9 _ . : -`, not starting with `.`, `:` or `-`, never `..` (so a topic
+// used in a path or key cannot climb out of it). README and SECURITY.md quote this rule.
+export const DEFAULT_TOPIC_PATTERN: RegExp = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 
 /** Normalises `topics` to a de-duplicated array, or throws `HubError("invalid-topic")`. */
 export function toTopicList(topics: string | readonly string[], pattern: RegExp, max: number): string[] {

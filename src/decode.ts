@@ -16,7 +16,10 @@ export interface DecodedEvent {
   data: string;
   /** The last event id after this block; carried over from earlier blocks, as browsers do. */
   id: string;
-  /** The reconnection time from this block's last valid `retry` field; absent when it had none. */
+  /**
+   * The reconnection time from this block's last valid `retry` field (ASCII digits, at most
+   * `Number.MAX_SAFE_INTEGER`); absent when it had none.
+   */
   retry?: number;
 }
 
@@ -39,7 +42,10 @@ export interface DecoderOptions {
    * @default {16_777_216}
    */
   maxEventSize?: number;
-  /** Called with every valid `retry` field (ASCII digits only), whether or not its event is dispatched. */
+  /**
+   * Called with every valid `retry` field (ASCII digits only, a safe integer), whether or not
+   * its event is dispatched.
+   */
   onRetry?: (ms: number) => void;
   /** Called with every comment line's text after the `:`, one leading space removed. */
   onComment?: (text: string) => void;
@@ -58,12 +64,13 @@ const DIGITS = /^[0-9]+$/;
  *
  * @example Read the events of a response
  * ```ts
- * import { EventDecoderStream } from "@sse-hub/sse-hub";
+ * import assert from "node:assert/strict";
+ * import { type DecodedEvent, EventDecoderStream } from "@sse-hub/sse-hub";
  *
  * const response = new Response("event: greeting\nid: 1\ndata: hello\ndata: world\n\n");
- * for await (const event of response.body!.pipeThrough(new EventDecoderStream())) {
- *   console.log(event); // { event: "greeting", data: "hello\nworld", id: "1" }
- * }
+ * const events: DecodedEvent[] = [];
+ * for await (const event of response.body!.pipeThrough(new EventDecoderStream())) events.push(event);
+ * assert.deepEqual(events, [{ event: "greeting", data: "hello\nworld", id: "1" }]);
  * ```
  */
 export class EventDecoderStream extends TransformStream<string | Uint8Array, DecodedEvent> {
@@ -102,10 +109,13 @@ export class EventDecoderStream extends TransformStream<string | Uint8Array, Dec
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEventStream } from "@sse-hub/sse-hub";
  *
- * parseEventStream("data: a\n\nid: 7\nevent: b\ndata: c\r\n\r\ndata: lost");
- * // [{ event: "message", data: "a", id: "" }, { event: "b", data: "c", id: "7" }]
+ * assert.deepEqual(parseEventStream("data: a\n\nid: 7\nevent: b\ndata: c\r\n\r\ndata: lost"), [
+ *   { event: "message", data: "a", id: "" },
+ *   { event: "b", data: "c", id: "7" },
+ * ]);
  * ```
  */
 export function parseEventStream(text: string, options?: DecoderOptions): DecodedEvent[] {
@@ -167,12 +177,16 @@ function eventParser(options: DecoderOptions | undefined, emit: (event: DecodedE
       case "id":
         if (!value.includes("\0")) lastEventId = value;
         break;
-      case "retry":
-        if (DIGITS.test(value)) {
-          retry = Number(value);
-          onRetry?.(retry);
+      case "retry": {
+        // ASCII digits in base ten (the spec), and small enough to hold exactly: browsers ignore
+        // a value that overflows their integer, and 400 digits must not become Infinity.
+        const ms = DIGITS.test(value) ? Number(value) : NaN;
+        if (Number.isSafeInteger(ms)) {
+          retry = ms;
+          onRetry?.(ms);
         }
         break;
+      }
         // Any other field is ignored.
     }
   });

@@ -7,7 +7,7 @@
 import { encodeEvent, encodePublished } from "./encode.ts";
 import { assertPublishedEvent } from "./event.ts";
 import { HubError } from "./errors.ts";
-import { MemoryHistory } from "./history.ts";
+import { MemoryHistory } from "./memory_history.ts";
 import type { HistoryStore } from "./history.ts";
 import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
 import type { HubMessage, HubStats, PublishResult } from "./message.ts";
@@ -17,7 +17,7 @@ import { BusLink } from "./_bus_link.ts";
 import { ByteSubscriber } from "./_byte_subscriber.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
-import { encodeReset, type ReplayContext, replayContext, startReplay } from "./_replay.ts";
+import { type ReplayContext, replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber, type Subscriber } from "./_subscriber.ts";
 import { assertTopic } from "./_topics.ts";
@@ -68,18 +68,11 @@ export class Hub<T = unknown> {
     this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
     const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
     this.#replay = this.#history &&
-      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop);
-    this.#bus = bridge && new BusLink<T>(bridge, {
-      pattern: settings.pattern,
-      options,
-      guard: this.#guard,
-      counters: this.#stats,
-      // A bridge's own store has the event already; a local one may refuse bus ids (reported).
-      record: (entry) => void (this.#history !== bridge.history && this.#history?.append(entry)),
-      offer: (message, bytes) =>
-        this.#closed ? 0 : this.#guard.run(() => this.#fanOut.offer(message.topic, bytes, message)),
-      lost: () => this.#fanOut.broadcast(encodeReset(settings.resetEvent, "bus-gap")),
-    });
+      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
+    const guard = this.#guard, counters = this.#stats, fanOut = this.#fanOut;
+    // A bridge's own store has every bus event already: the link records only into another.
+    const local = this.#history === bridge?.history ? undefined : this.#history;
+    this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
   }
 
   /** Open subscriptions, HTTP and in-process. */
@@ -154,10 +147,10 @@ export class Hub<T = unknown> {
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
-    this.#identify(subscriber, options.key, request);
+    this.#fanOut.identify(subscriber, options.key, request);
     const joined = () => this.#join(subscriber, lastEventId);
     const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
-    const stream = subscriber.open(settings.opening, request.signal, joined, leave);
+    const stream = subscriber.open(settings.opening, request, joined, leave);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -179,7 +172,7 @@ export class Hub<T = unknown> {
   ): ReadableStream<HubMessage<T>> {
     const [list, budget] = admitInProcess(topics, options.bufferMessages, this.#settings, this);
     const subscriber = new MessageSubscriber<T>(list, options.filter, budget);
-    this.#identify(subscriber, options.key, undefined);
+    this.#fanOut.identify(subscriber, options.key, undefined);
     const stream = subscriber.open(() => this.#fanOut.add(subscriber), () => this.#fanOut.remove(subscriber));
     subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));
     return stream;
@@ -251,7 +244,14 @@ export class Hub<T = unknown> {
   // two steps for bus events). A store that fails fails the publish: nothing was sent.
   #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
-    this.#history?.append({ id, topic, bytes, message: { event, data } });
+    this.#history?.append({
+      id,
+      topic,
+      bytes,
+      event,
+      json: typeof data !== "string",
+      message: { event, data },
+    });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
@@ -267,14 +267,6 @@ export class Hub<T = unknown> {
       startReplay(subscriber, lastEventId, this.#replay);
     }
     if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
-  }
-
-  // Only a hub with lifecycle hooks keeps who a subscriber is: idle connections stay small.
-  #identify(subscriber: Subscriber<T>, key: string | undefined, request: Request | undefined): void {
-    const { onJoin, onLeave } = this.#settings.options;
-    if (onJoin !== undefined || onLeave !== undefined) {
-      subscriber.info = { topics: subscriber.topics, key, request };
-    }
   }
 
   #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {

@@ -7,6 +7,7 @@ import type { Serializer } from "./encode.ts";
 import type { HubMessage, SubscriberInfo } from "./message.ts";
 import type { HistoryStore } from "./history.ts";
 import type { Bridge } from "./bridge/bridge.ts";
+import type { HeadersLike } from "./headers.ts";
 
 /** Options for {@linkcode Hub}. Every field is optional. */
 export interface HubOptions {
@@ -76,7 +77,7 @@ export interface HubOptions {
   retry?: number;
   /**
    * Which topic names are valid.
-   * @default {/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
+   * @default {/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/}
    */
   topicPattern?: RegExp;
   /**
@@ -145,7 +146,7 @@ export interface HubResponseOptions<T> {
   /** Only events for which this returns `true` are sent. */
   filter?: (message: HubMessage<T>) => boolean;
   /** Extra response headers (e.g. CORS). */
-  headers?: HeadersInit;
+  headers?: HeadersLike;
   /**
    * The response status.
    * @default {200}

@@ -6,8 +6,11 @@
  *
  * @module
  */
-import { EventFieldError, HubError } from "./errors.ts";
+import { EventFieldError, HubError, type HubErrorType } from "./errors.ts";
 import type { Hub } from "./hub.ts";
+import { mergeHeaders } from "./response.ts";
+import type { HeadersLike } from "./headers.ts";
+import { bodyLimits, discard, fieldReader, readJsonBody } from "./_body.ts";
 
 /** What the endpoint publishes: a topic, the payload, and an optional event type. */
 export interface PublishInput<T> {
@@ -87,7 +90,7 @@ export interface PublishHandlerOptions<T> {
    * a `Response` returned by `authorize` or `validate`.
    * @default {undefined}
    */
-  headers?: HeadersInit;
+  headers?: HeadersLike;
   /**
    * Told about unexpected failures: a throwing `validate`, a bridge that refused
    * the event. The client gets a 500 or 503 without the details.
@@ -96,10 +99,17 @@ export interface PublishHandlerOptions<T> {
   onError?: (error: unknown, request: Request) => void;
 }
 
-const DEFAULT_MAX_BYTES = 64 * 1024;
-const JSON_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
-const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// What each refusal of the hub answers. A full record: a new `HubErrorType` cannot be added
+// without deciding its status here. A 4xx quotes the error; a 5xx (but "closed") goes to `onError`.
+const HUB_ERROR_STATUS: Record<HubErrorType, number> = {
+  "invalid-topic": 422, // the request named a topic the hub's rule refuses
+  "reserved-event": 400, // the event type starts with `sse-hub:`
+  "closed": 503,
+  "reentrant": 503, // published from inside a hub callback: a retry can succeed
+  "too-many-subscribers": 503,
+  "slow-subscriber": 503,
+  "bridged": 500, // the target was wired wrongly: nothing the client can change
+};
 
 /**
  * Makes a JSON publish endpoint for a hub. It answers:
@@ -109,12 +119,14 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * - 405 (with `Allow: POST`) to any other method;
  * - 415 unless `Content-Type` is `application/json` (or `…+json`) in UTF-8;
  * - 413 for a body over `maxBytes`, 408 for one slower than `readTimeout`;
- * - 400 for a body that is not UTF-8, not JSON, or nested deeper than `maxDepth`;
+ * - 400 for a body that is not UTF-8, not JSON, or nested deeper than `maxDepth`,
+ *   and for an event type starting with `sse-hub:` (reserved for the hub);
  * - 422 for JSON that is not an object with a non-empty string topic and message
  *   (and optional string event), for a topic the hub refuses, and for a payload
  *   that cannot be sent unchanged (e.g. a lone surrogate from a `\ud800` escape);
- * - 403 (or your response) when `authorize` refuses; 503 when the hub is closed
- *   or its bridge refused the event; 500 when `validate` throws.
+ * - 403 (or your response) when `authorize` refuses; 503 when the hub is closed,
+ *   refuses a nested publish or its bridge refused the event; 500 when `validate`
+ *   throws or the hub is bridged but was handed over wrongly.
  *
  * Every refusal has a JSON body `{"error": "…"}`; nothing is published, so
  * subscribers never see a bad request. It publishes with `hub.publishAsync`, so
@@ -127,18 +139,24 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * @example Serve it next to the event streams
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hub, publishHandler } from "@sse-hub/sse-hub";
  *
  * const hub = new Hub<string>();
  * const publish = publishHandler(hub, { maxBytes: 16 * 1024 });
- * const response = await publish(
- *   new Request("http://localhost/publish", {
- *     method: "POST",
- *     headers: { "content-type": "application/json" },
- *     body: JSON.stringify({ topic: "news", msg: "hello" }),
- *   }),
- * );
- * console.log(response.status, await response.json()); // 200 { delivered: 0, topic: "news", id: "…" }
+ * const post = (body: unknown) =>
+ *   publish(
+ *     new Request("http://localhost/publish", {
+ *       method: "POST",
+ *       headers: { "content-type": "application/json" },
+ *       body: JSON.stringify(body),
+ *     }),
+ *   );
+ * const ok = await post({ topic: "news", msg: "hello" });
+ * assert.equal(ok.status, 200);
+ * assert.deepEqual(Object.keys(await ok.json()), ["delivered", "topic", "id"]);
+ * const reserved = await post({ topic: "news", msg: "reload!", event: "sse-hub:reset" });
+ * assert.equal(reserved.status, 400);
  * hub.close();
  * ```
  */
@@ -156,6 +174,7 @@ export function publishHandler(
  *
  * @example Publish JSON objects
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hub, publishHandler } from "@sse-hub/sse-hub";
  *
  * const hub = new Hub<{ text: string; from: string }>();
@@ -166,6 +185,9 @@ export function publishHandler(
  *     return { topic: `room.${room}`, data: { text, from: "anonymous" } };
  *   },
  * });
+ * const headers = { "content-type": "application/json" };
+ * const refused = await publish(new Request("http://x/", { method: "POST", headers, body: '{"room":1}' }));
+ * assert.equal(refused.status, 422);
  * hub.close();
  * ```
  */
@@ -177,18 +199,16 @@ export function publishHandler<T>(
   hub: PublishTarget<T>,
   options: PublishHandlerOptions<T> = {},
 ): PublishHandler {
-  const maxBytes = positive("maxBytes", options.maxBytes ?? DEFAULT_MAX_BYTES);
-  const readTimeout = positive("readTimeout", options.readTimeout ?? 10_000);
-  const maxDepth = positive("maxDepth", options.maxDepth ?? 32);
-  const extract = options.validate ?? (fieldExtractor(options) as unknown as PublishValidator<T>);
-  const reply = (status: number, body: unknown, headers?: HeadersInit): Response => {
+  const limits = bodyLimits(options);
+  const extract = options.validate ?? (fieldReader(options) as unknown as PublishValidator<T>);
+  const reply = (status: number, body: unknown, headers?: HeadersLike): Response => {
     const all = new Headers(options.headers);
-    if (headers) new Headers(headers).forEach((value, name) => all.set(name, value));
+    mergeHeaders(all, headers);
     all.set("content-type", "application/json; charset=utf-8");
     all.set("cache-control", "no-store");
     return new Response(JSON.stringify(body), { status, headers: all });
   };
-  const refuse = (request: Request, status: number, error: string, headers?: HeadersInit): Response => {
+  const refuse = (request: Request, status: number, error: string, headers?: HeadersLike): Response => {
     discard(request);
     return reply(status, { error }, headers);
   };
@@ -206,40 +226,11 @@ export function publishHandler<T>(
         return verdict;
       }
     }
-    const type = request.headers.get("content-type") ?? "";
-    const mediaType = type.split(";", 1)[0]!.trim().toLowerCase();
-    const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
-    if (!JSON_TYPE.test(mediaType) || (charset !== undefined && charset !== "utf-8" && charset !== "utf8")) {
-      return refuse(request, 415, "`Content-Type` must be application/json (UTF-8)");
-    }
-    const length = request.headers.get("content-length");
-    if (length !== null && /^\d+$/.test(length) && Number(length) > maxBytes) {
-      return refuse(request, 413, `the body is larger than ${maxBytes} bytes`);
-    }
-    const read = await readBody(request.body, maxBytes, readTimeout);
-    if (typeof read === "number") {
-      if (read === 413) return reply(413, { error: `the body is larger than ${maxBytes} bytes` });
-      if (read === 408) return reply(408, { error: `the body was not received within ${readTimeout} ms` });
-      return reply(400, { error: "the body could not be read" });
-    }
-    let text: string;
-    try {
-      text = utf8.decode(read);
-    } catch {
-      return reply(400, { error: "the body is not valid UTF-8" });
-    }
-    if (nestedDeeperThan(text, maxDepth)) {
-      return reply(400, { error: `the JSON is nested deeper than ${maxDepth} levels` });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return reply(400, { error: "the body is not valid JSON" });
-    }
+    const body = await readJsonBody(request, limits);
+    if (!("json" in body)) return reply(body.status, { error: body.error });
     let input: PublishInput<T> | string | Response;
     try {
-      input = await extract(body, request);
+      input = await extract(body.json, request);
     } catch (error) {
       options.onError?.(error, request);
       return reply(500, { error: "the request could not be checked" });
@@ -251,131 +242,12 @@ export function publishHandler<T>(
       const result = await hub.publishAsync(topic, data, event === undefined ? undefined : { event });
       return reply(200, { delivered: result.delivered, topic: result.topic, id: result.id });
     } catch (error) {
-      if (error instanceof HubError && error.type === "invalid-topic") {
-        return reply(422, { error: error.message });
-      }
       if (error instanceof EventFieldError) return reply(422, { error: error.message });
-      if (error instanceof HubError && error.type === "closed") {
-        return reply(503, { error: "the hub is closed" });
-      }
-      options.onError?.(error, request);
-      return reply(503, { error: "the event could not be published" });
+      const status = error instanceof HubError ? HUB_ERROR_STATUS[error.type] ?? 503 : 503;
+      if (status < 500) return reply(status, { error: (error as HubError).message }); // the client's mistake
+      const closed = error instanceof HubError && error.type === "closed";
+      if (!closed) options.onError?.(error, request);
+      return reply(status, { error: closed ? "the hub is closed" : "the event could not be published" });
     }
   };
-}
-
-// The default extraction: `{ [topicField]: string, [dataField]: string, [eventField]?: string }`.
-function fieldExtractor(
-  options: Pick<PublishHandlerOptions<unknown>, "topicField" | "dataField" | "eventField">,
-): PublishValidator<string> {
-  const topicField = options.topicField ?? "topic";
-  const dataField = options.dataField ?? "msg";
-  const eventField = options.eventField ?? "event";
-  return (body) => {
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return "the body must be a JSON object";
-    }
-    const record = body as Record<string, unknown>;
-    const topic = Object.hasOwn(record, topicField) ? record[topicField] : undefined;
-    const data = Object.hasOwn(record, dataField) ? record[dataField] : undefined;
-    if (typeof topic !== "string" || topic === "") return `\`${topicField}\` must be a non-empty string`;
-    if (typeof data !== "string" || data === "") return `\`${dataField}\` must be a non-empty string`;
-    if (eventField === false || !Object.hasOwn(record, eventField)) return { topic, data };
-    const event = record[eventField];
-    if (typeof event !== "string" || event === "") {
-      return `\`${eventField}\` must be a non-empty string when given`;
-    }
-    return { topic, data, event };
-  };
-}
-
-/**
- * Reads a body chunk by chunk: the bytes, or the status that ends the read
- * (413 past `maxBytes`, 408 past `timeout`, 400 when the stream fails).
- */
-async function readBody(
-  body: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
-  timeout: number,
-): Promise<Uint8Array | 400 | 408 | 413> {
-  if (body === null) return new Uint8Array(0);
-  let reader: ReadableStreamDefaultReader<Uint8Array>;
-  try {
-    reader = body.getReader();
-  } catch {
-    return 400; // already read or locked by someone else
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<"expired">((resolve) => {
-    timer = setTimeout(() => resolve("expired"), timeout);
-  });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let outcome: 400 | 408 | 413 | undefined;
-  try {
-    for (;;) {
-      const result = await Promise.race([reader.read(), expired]);
-      if (result === "expired") {
-        outcome = 408;
-        break;
-      }
-      if (result.done) break;
-      if (!(result.value instanceof Uint8Array)) {
-        outcome = 400;
-        break;
-      }
-      size += result.value.byteLength;
-      if (size > maxBytes) {
-        outcome = 413;
-        break;
-      }
-      chunks.push(result.value);
-    }
-  } catch {
-    outcome = 400;
-  } finally {
-    clearTimeout(timer);
-  }
-  if (outcome !== undefined) {
-    // Not awaited: a peer that stopped sending must not hold the answer back.
-    reader.cancel().catch(() => {});
-    return outcome;
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-// Whether arrays/objects nest deeper than `max` (one pass; strings and escapes skipped).
-function nestedDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
-
-// A refused request's body is never read: release it (not awaited, errors ignored).
-function discard(request: Request): void {
-  if (request.body !== null && !request.bodyUsed) request.body.cancel().catch(() => {});
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { HeadersLike } from "./headers.ts";
 
 /**
  * Builds the headers of an SSE response: `Content-Type: text/event-stream; charset=utf-8`,
@@ -11,26 +12,41 @@
  * and `X-Accel-Buffering: no` (nginx). No hop-by-hop header such as `Connection`:
  * the runtime manages the connection, and HTTP/2 forbids them.
  *
- * @param extra Headers to add or override.
+ * @param extra Headers to add or override; every `Set-Cookie` in it is kept.
  * @returns A fresh `Headers`.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sseHeaders } from "@sse-hub/sse-hub";
  *
- * const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("data: hi\n\n")) });
- * const response = new Response(body, { headers: sseHeaders({ "access-control-allow-origin": "*" }) });
- * console.log(response.headers.get("content-type")); // "text/event-stream; charset=utf-8"
+ * const headers = sseHeaders([["access-control-allow-origin", "*"], ["set-cookie", "a=1"], ["set-cookie", "b=2"]]);
+ * assert.equal(headers.get("content-type"), "text/event-stream; charset=utf-8");
+ * assert.deepEqual(headers.getSetCookie(), ["a=1", "b=2"]);
  * ```
  */
-export function sseHeaders(extra?: HeadersInit): Headers {
+export function sseHeaders(extra?: HeadersLike): Headers {
   const headers = new Headers({
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
     "x-accel-buffering": "no",
   });
-  if (extra) new Headers(extra).forEach((value, name) => headers.set(name, value));
+  mergeHeaders(headers, extra);
   return headers;
+}
+
+/**
+ * Internal: sets every header of `extra` on `target`, overriding same-named ones, except
+ * `Set-Cookie`, which is appended once per cookie (setting it would keep only the last: a
+ * `Headers` yields each cookie as its own entry).
+ */
+export function mergeHeaders(target: Headers, extra: HeadersLike | undefined): void {
+  if (extra === undefined) return;
+  const source = new Headers(extra);
+  source.forEach((value, name) => {
+    if (name !== "set-cookie") target.set(name, value);
+  });
+  for (const cookie of source.getSetCookie()) target.append("set-cookie", cookie);
 }
 
 /**
@@ -45,10 +61,11 @@ export function sseHeaders(extra?: HeadersInit): Headers {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getLastEventId } from "@sse-hub/sse-hub";
  *
  * const request = new Request("http://localhost/events", { headers: { "last-event-id": "42" } });
- * console.log(getLastEventId(request)); // "42"
+ * assert.equal(getLastEventId(request), "42");
  * ```
  */
 export function getLastEventId(request: Request, maxLength = 128): string | undefined {
@@ -73,13 +90,15 @@ export function getLastEventId(request: Request, maxLength = 128): string | unde
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { textResponse } from "@sse-hub/sse-hub";
  *
  * const response = textResponse(400, "invalid topic");
- * console.log(response.status); // 400
+ * assert.equal(response.status, 400);
+ * assert.equal(await response.text(), "invalid topic\n");
  * ```
  */
-export function textResponse(status: number, message: string, headers?: HeadersInit): Response {
+export function textResponse(status: number, message: string, headers?: HeadersLike): Response {
   const all = new Headers(headers);
   all.set("content-type", "text/plain; charset=utf-8");
   all.set("cache-control", "no-store");

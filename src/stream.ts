@@ -9,6 +9,7 @@ import { encodeEvent, formatComment } from "./encode.ts";
 import type { EncodeOptions, Serializer } from "./encode.ts";
 import type { SseEvent } from "./event.ts";
 import { sseHeaders } from "./response.ts";
+import type { HeadersLike } from "./headers.ts";
 
 const encoder = new TextEncoder();
 const OPENING = encoder.encode(":\n\n");
@@ -21,7 +22,7 @@ export type StreamEvent<T = unknown> = string | SseEvent<T>;
 /** Options for {@linkcode createEventStream} and {@linkcode eventStreamResponse}. */
 export interface EventStreamOptions {
   /** Extra response headers (e.g. CORS); added to `sseHeaders()`. */
-  headers?: HeadersInit;
+  headers?: HeadersLike;
   /**
    * A `retry:` hint (ms) sent when the stream opens (else an empty comment is).
    * @default {undefined}

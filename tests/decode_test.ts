@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { EventDecoderStream, parseEventStream } from "../src/decode.ts";
@@ -112,8 +112,16 @@ describe("parseEventStream", () => {
     assert.deepEqual(retries, [10, 20, 30, 40]);
   });
 
-  for (const bad of ["", "1.5", "-1", "+1", "  1", "1 ", "1e3", "0x10", "١", "５"]) {
-    it(`parseEventStream ignores retry when its value is ${JSON.stringify(bad)}`, () => {
+  it("parseEventStream accepts a retry up to the largest safe integer", () => {
+    const events = parseEventStream(`retry: ${Number.MAX_SAFE_INTEGER}\ndata: a\n\n`);
+    assert.deepEqual(events, [{ ...msg("a"), retry: Number.MAX_SAFE_INTEGER }]);
+  });
+
+  // Too large to hold exactly (a 400-digit one would be Infinity): browsers ignore such a value.
+  const overflowing = ["9007199254740992", "1".repeat(17), "9".repeat(400)];
+  for (const bad of ["", "1.5", "-1", "+1", "  1", "1 ", "1e3", "0x10", "١", "５", ...overflowing]) {
+    const shown = bad.length > 20 ? `${bad.length} digits` : JSON.stringify(bad);
+    it(`parseEventStream ignores retry when its value is ${shown}`, () => {
       const retries: number[] = [];
       const events = parseEventStream(`retry:${bad}\ndata: a\n\n`, { onRetry: (ms) => retries.push(ms) });
       assert.deepEqual(events, [msg("a")]);
@@ -475,7 +483,9 @@ function referenceParse(input: string): DecodedEvent[] {
     if (name === "event") type = value;
     if (name === "data") data += `${value}\n`;
     if (name === "id" && !value.includes("\0")) id = value;
-    if (name === "retry" && /^[0-9]+$/.test(value)) retry = Number(value);
+    if (name === "retry" && /^[0-9]+$/.test(value) && Number.isSafeInteger(Number(value))) {
+      retry = Number(value);
+    }
   }
   return events;
 }

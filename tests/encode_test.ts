@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { SseEvent } from "../mod.ts";
@@ -43,10 +43,12 @@ describe("formatEvent", () => {
   });
 
   for (const field of ["event", "id"] as const) {
-    for (const [bad, type] of [["a\nb", "line-break"], ["a\rb", "line-break"], ["a\r\nb", "line-break"], [
-      "a\0b",
-      "nul",
-    ]] as const) {
+    for (
+      const [bad, type] of [["a\nb", "line-break"], ["a\rb", "line-break"], ["a\r\nb", "line-break"], [
+        "a\0b",
+        "nul",
+      ]] as const
+    ) {
       it(`formatEvent throws EventFieldError when \`${field}\` contains ${JSON.stringify(bad)}`, () => {
         assert.throws(() => formatEvent({ [field]: bad, data: "x" }), (error: unknown) => {
           assert.ok(error instanceof EventFieldError);
@@ -117,7 +119,10 @@ describe("formatEvent", () => {
           for (const line of lines) {
             assert.match(line, /^(: |event: |id: |retry: |data: )[^\r\n]*$/);
           }
-          assert.equal(lines.filter((l) => l.startsWith("event: ")).length, event.event === undefined ? 0 : 1);
+          assert.equal(
+            lines.filter((l) => l.startsWith("event: ")).length,
+            event.event === undefined ? 0 : 1,
+          );
           assert.equal(lines.filter((l) => l.startsWith("id: ")).length, event.id === undefined ? 0 : 1);
           return true;
         },

@@ -1,10 +1,14 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { MemoryHistory } from "../mod.ts";
 import type { HistoryEntry } from "../mod.ts";
 
 const bytes = (n: number) => new Uint8Array(n);
-const entry = (id: number, topic = "t", size = 10): HistoryEntry => ({ id: String(id), topic, bytes: bytes(size) });
+const entry = (id: number, topic = "t", size = 10): HistoryEntry => ({
+  id: String(id),
+  topic,
+  bytes: bytes(size),
+});
 const ids = (entries: HistoryEntry[]) => entries.map((e) => Number(e.id));
 
 describe("MemoryHistory", () => {

@@ -1,6 +1,6 @@
 // Hub rules that hold in-process as over HTTP: re-entrant serializers and subscribes, reserved
 // event types, one abort listener per subscriber for its lifetime, options checked up front.
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { EventFieldError, Hub, HubError } from "../mod.ts";
 import type { Bridge, HubMessage, HubOptions } from "../mod.ts";

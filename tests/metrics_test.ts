@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { formatMetrics, Hub, metricsResponse } from "../mod.ts";
 import type { HubStats } from "../mod.ts";
@@ -30,7 +30,11 @@ function parse(text: string): Map<string, { type: string; help: string; samples:
     assert.equal(type[1], help[1]);
     assert.equal(sample[1], help[1]);
     assert.ok(!families.has(help[1]!), `${help[1]} appears once`);
-    families.set(help[1]!, { type: type[2]!, help: help[2]!, samples: [(sample[2] ?? "") + " " + sample[3]] });
+    families.set(help[1]!, {
+      type: type[2]!,
+      help: help[2]!,
+      samples: [(sample[2] ?? "") + " " + sample[3]],
+    });
   }
   return families;
 }
@@ -83,7 +87,9 @@ describe("formatMetrics", () => {
   });
 
   it("formatMetrics throws TypeError for an invalid prefix or label name", () => {
-    for (const prefix of ["", "1abc", "a-b", "a b"]) assert.throws(() => formatMetrics(STATS, { prefix }), TypeError);
+    for (const prefix of ["", "1abc", "a-b", "a b"]) {
+      assert.throws(() => formatMetrics(STATS, { prefix }), TypeError);
+    }
     for (const name of ["", "1a", "a-b", "__reserved", "a:b"]) {
       assert.throws(() => formatMetrics(STATS, { labels: { [name]: "x" } }), TypeError);
     }

@@ -1,10 +1,11 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
-import { Hub, publishHandler } from "../mod.ts";
+import { Hub, HubError, publishHandler } from "../mod.ts";
 import type { Bridge, BridgeSink, HubMessage, PublishHandlerOptions } from "../mod.ts";
+import type { HubErrorType, PublishTarget } from "../mod.ts";
 import type { BridgeMessage } from "../src/bridge/bridge.ts";
 import { SseClient } from "./helpers/client.ts";
-import { rawRequest } from "./helpers/raw.ts";
+import { rawRequest, rawResponseHead } from "./helpers/raw.ts";
 import { serve, until, withDeadline } from "./helpers/server.ts";
 
 const URL_ = "http://localhost/publish";
@@ -97,8 +98,17 @@ describe("publishHandler", () => {
 
   it("publishHandler accepts a UTF-8 charset and +json media types", async () => {
     const { handle, next, close } = setup();
-    for (const type of ["application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/vnd.x+json"]) {
-      assert.equal((await handle(post(JSON.stringify({ topic: "t", msg: type }), { "content-type": type }))).status, 200);
+    for (
+      const type of [
+        "application/json; charset=utf-8",
+        'Application/JSON;charset="UTF-8"',
+        "application/vnd.x+json",
+      ]
+    ) {
+      assert.equal(
+        (await handle(post(JSON.stringify({ topic: "t", msg: type }), { "content-type": type }))).status,
+        200,
+      );
       assert.equal((await next()).data, type);
     }
     close();
@@ -142,11 +152,29 @@ describe("publishHandler", () => {
     const cases: [name: string, status: number, request: () => Request, pattern?: RegExp][] = [
       ["GET", 405, () => new Request(URL_), /use POST/],
       ["PUT", 405, () => new Request(URL_, { method: "PUT", body: "{}" }), /use POST/],
-      ["a missing Content-Type", 415, () => post(JSON.stringify({ topic: "t", msg: "x" }), {}), /application\/json/],
+      [
+        "a missing Content-Type",
+        415,
+        () => post(JSON.stringify({ topic: "t", msg: "x" }), {}),
+        /application\/json/,
+      ],
       ["text/plain", 415, () => post('{"topic":"t","msg":"x"}', { "content-type": "text/plain" })],
-      ["a form body", 415, () => post("topic=t&msg=x", { "content-type": "application/x-www-form-urlencoded" })],
-      ["a non-UTF-8 charset", 415, () => post('{"topic":"t","msg":"x"}', { "content-type": "application/json; charset=latin1" })],
-      ["a Content-Length over maxBytes", 413, () => post("{}", { ...JSON_HEADERS, "content-length": "70000" }), /65536/],
+      [
+        "a form body",
+        415,
+        () => post("topic=t&msg=x", { "content-type": "application/x-www-form-urlencoded" }),
+      ],
+      [
+        "a non-UTF-8 charset",
+        415,
+        () => post('{"topic":"t","msg":"x"}', { "content-type": "application/json; charset=latin1" }),
+      ],
+      [
+        "a Content-Length over maxBytes",
+        413,
+        () => post("{}", { ...JSON_HEADERS, "content-length": "70000" }),
+        /65536/,
+      ],
       ["a body over maxBytes", 413, () => postJson({ topic: "t", msg: "x".repeat(64 * 1024) }), /65536/],
       ["an invalid UTF-8 byte", 400, () => post(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d])), /UTF-8/],
       ["an overlong UTF-8 sequence", 400, () => post(new Uint8Array([0x22, 0xc0, 0xaf, 0x22])), /UTF-8/],
@@ -156,7 +184,12 @@ describe("publishHandler", () => {
       ["truncated JSON", 400, () => post('{"topic":"t","msg":"x"'), /JSON/],
       ["single-quoted JSON", 400, () => post("{'topic':'t','msg':'x'}"), /JSON/],
       ["trailing garbage", 400, () => post('{"topic":"t","msg":"x"} x'), /JSON/],
-      ["JSON nested 33 deep", 400, () => post(`{"topic":"t","msg":"x","a":${"[".repeat(32)}${"]".repeat(32)}}`), /deeper than 32/],
+      [
+        "JSON nested 33 deep",
+        400,
+        () => post(`{"topic":"t","msg":"x","a":${"[".repeat(32)}${"]".repeat(32)}}`),
+        /deeper than 32/,
+      ],
       ["JSON nested 30000 deep", 400, () => post("[".repeat(30_000) + "]".repeat(30_000)), /deeper than 32/],
       ["a JSON array", 422, () => postJson([{ topic: "t", msg: "x" }]), /JSON object/],
       ["a JSON string", 422, () => postJson("t"), /JSON object/],
@@ -172,11 +205,17 @@ describe("publishHandler", () => {
       ["a msg only on the prototype", 422, () => post('{"topic":"t","__proto__":{"msg":"x"}}'), /`msg`/],
       ["a numeric event", 422, () => postJson({ topic: "t", msg: "x", event: 1 }), /`event`/],
       ["an empty event", 422, () => postJson({ topic: "t", msg: "x", event: "" }), /`event`/],
-      ["an event with a line break", 422, () => postJson({ topic: "t", msg: "x", event: "a\ndata: forged" }), /`event`/],
+      [
+        "an event with a line break",
+        422,
+        () => postJson({ topic: "t", msg: "x", event: "a\ndata: forged" }),
+        /`event`/,
+      ],
       ["a topic with a space", 422, () => postJson({ topic: "a b", msg: "x" }), /`topic`/],
       ["a path-like topic", 422, () => postJson({ topic: "../t", msg: "x" }), /`topic`/],
       ["a 200-character topic", 422, () => postJson({ topic: "t".repeat(200), msg: "x" }), /`topic`/],
       ["a lone surrogate in msg", 422, () => post('{"topic":"t","msg":"a\\ud800b"}'), /`data`/],
+      ["a reserved event type", 400, () => postJson({ topic: "t", msg: "x", event: "sse-hub:x" }), /sse-hub/],
     ];
     for (const [name, status, request, pattern] of cases) {
       it(`publishHandler answers ${status} to ${name} and publishes nothing`, async () => {
@@ -345,8 +384,13 @@ describe("publishHandler", () => {
     assert.equal(await anonymous.text(), "login first");
     await until(() => state.cancelled, "the body cancelled");
     assert.equal(state.pulled, 0);
-    await assertRefusal(await handle(post('{"topic":"t","msg":"x"}', { ...JSON_HEADERS, authorization: "Bearer bad" })), 403);
-    const allowed = await handle(post('{"topic":"t","msg":"x"}', { ...JSON_HEADERS, authorization: "Bearer good" }));
+    await assertRefusal(
+      await handle(post('{"topic":"t","msg":"x"}', { ...JSON_HEADERS, authorization: "Bearer bad" })),
+      403,
+    );
+    const allowed = await handle(
+      post('{"topic":"t","msg":"x"}', { ...JSON_HEADERS, authorization: "Bearer good" }),
+    );
     assert.equal(allowed.status, 200);
     assert.equal(hub.stats().published, 1);
     hub.close();
@@ -397,7 +441,9 @@ describe("publishHandler", () => {
 
   it("publishHandler throws RangeError for limits that are not positive integers", () => {
     const hub = new Hub<string>();
-    for (const options of [{ maxBytes: 0 }, { maxBytes: 1.5 }, { readTimeout: -1 }, { maxDepth: Number.NaN }]) {
+    for (
+      const options of [{ maxBytes: 0 }, { maxBytes: 1.5 }, { readTimeout: -1 }, { maxDepth: Number.NaN }]
+    ) {
       assert.throws(() => publishHandler(hub, options), RangeError);
     }
     hub.close();
@@ -471,13 +517,17 @@ describe("publishHandler over HTTP", () => {
     raw.socket.write("1\r\n[\r\n");
     const chunk = "1000\r\n" + " ".repeat(4096) + "\r\n";
     let written = 0;
-    await withDeadline((async () => {
-      while (!/\{"error":"[^"]*"\}/.test(raw.received())) {
-        if (raw.socket.destroyed) throw new Error("the server closed the connection without an answer");
-        if (!raw.socket.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 1));
-        written += 4096;
-      }
-    })(), 10_000, "the 413 while uploading");
+    await withDeadline(
+      (async () => {
+        while (!/\{"error":"[^"]*"\}/.test(raw.received())) {
+          if (raw.socket.destroyed) throw new Error("the server closed the connection without an answer");
+          if (!raw.socket.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 1));
+          written += 4096;
+        }
+      })(),
+      10_000,
+      "the 413 while uploading",
+    );
     assert.match(raw.received(), /^HTTP\/1\.1 413 /);
     assert.match(raw.received(), /10000 bytes/);
     assert.ok(written > 10_000);
@@ -517,5 +567,56 @@ describe("publishHandler over HTTP", () => {
     assert.match(raw.received(), /^HTTP\/1\.1 408 /);
     raw.socket.destroy();
     await stop();
+  });
+});
+
+describe("publishHandler statuses and headers", () => {
+  it("publishHandler answers each HubError the hub throws with its status, and reports the unexpected ones", async () => {
+    // A target is any `{ publishAsync, closed }`: this one refuses with the error under test.
+    const statuses: [HubErrorType, number][] = [
+      ["invalid-topic", 422],
+      ["reserved-event", 400],
+      ["closed", 503],
+      ["reentrant", 503],
+      ["too-many-subscribers", 503],
+      ["slow-subscriber", 503],
+      ["bridged", 500],
+    ];
+    for (const [type, status] of statuses) {
+      const errors: unknown[] = [];
+      const refusing: PublishTarget<string> = {
+        closed: false,
+        publishAsync: () => Promise.reject(new HubError(type, `refused: ${type}`)),
+      };
+      const handle = publishHandler(refusing, { onError: (error) => errors.push(error) });
+      await assertRefusal(await handle(postJson({ topic: "t", msg: "x" })), status);
+      // A refusal the caller caused is its answer; an unexpected one on the server's side is reported too.
+      assert.equal(errors.length, status >= 500 && type !== "closed" ? 1 : 0, type);
+    }
+  });
+
+  it("publishHandler sends every Set-Cookie of its headers option on every response, over a real server", async () => {
+    const hub = new Hub<string>();
+    const publish = publishHandler(hub, {
+      headers: [["set-cookie", "a=1; HttpOnly"], ["set-cookie", "b=2"], ["access-control-allow-origin", "*"]],
+    });
+    const server = serve(publish);
+    try {
+      const body = JSON.stringify({ topic: "t", msg: "x" });
+      const requests = [
+        `POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        "GET /publish HTTP/1.1\r\nHost: x", // 405, which adds its own `Allow` header
+      ];
+      for (const [i, request] of requests.entries()) {
+        const head = await rawResponseHead(server.url, request);
+        assert.match(head[0]!, i === 0 ? /^HTTP\/1\.1 200/ : /^HTTP\/1\.1 405/);
+        const cookies = head.filter((line) => /^set-cookie:/i.test(line)).map((line) => line.slice(12));
+        assert.deepEqual(cookies, ["a=1; HttpOnly", "b=2"], head[0]!);
+        assert.ok(head.some((line) => /^access-control-allow-origin: \*$/i.test(line)), head[0]!);
+      }
+    } finally {
+      hub.close();
+      await server.close();
+    }
   });
 });

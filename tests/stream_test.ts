@@ -1,11 +1,8 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createEventStream, EventFieldError, eventStreamResponse } from "../mod.ts";
-import { runtime, until, withDeadline } from "./helpers/server.ts";
+import { MOD, runScript } from "./helpers/script.ts";
+import { until, withDeadline } from "./helpers/server.ts";
 
 const decoder = new TextDecoder();
 
@@ -151,24 +148,6 @@ describe("createEventStream", () => {
     await stream.response.body!.cancel();
     await withDeadline(waiting, 5000, "ready after cancel");
     assert.equal(stream.open, false);
-  });
-
-  it("createEventStream sends a keep-alive comment when the stream is idle", async () => {
-    const stream = createEventStream({ keepAlive: 10 });
-    const reader = stream.response.body!.getReader();
-    let text = "";
-    while (!text.includes(":\n\n:\n")) {
-      text += decoder.decode((await withDeadline(reader.read(), 5000, "a ping")).value);
-    }
-    assert.match(text, /^:\n\n(:\n)+$/);
-    stream.close();
-  });
-
-  it("createEventStream sends no keep-alive when `keepAlive` is false", async () => {
-    const stream = createEventStream({ keepAlive: false });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    stream.close("end");
-    assert.equal(await readAll(stream.response), ":\n\ndata: end\n\n");
   });
 });
 
@@ -328,12 +307,7 @@ describe("eventStreamResponse", () => {
 describe("createEventStream timers", () => {
   it("createEventStream and eventStreamResponse leave no timer behind when they end", async () => {
     // A leftover keep-alive interval would keep the child process alive until the deadline.
-    const dir = mkdtempSync(join(tmpdir(), "sse-hub-stream-"));
-    const script = join(dir, "timers.ts");
-    const mod = new URL("../mod.ts", import.meta.url).href;
-    writeFileSync(
-      script,
-      `import { createEventStream, eventStreamResponse } from ${JSON.stringify(mod)};
+    const { code, output } = await runScript(`import { createEventStream, eventStreamResponse } from ${MOD};
 const closed = createEventStream({ keepAlive: 5 });
 const reader = closed.response.body!.getReader();
 await reader.read();
@@ -349,26 +323,8 @@ await pulled.cancel();
 async function* short() { yield "t"; }
 await eventStreamResponse(short(), { keepAlive: 5 }).text();
 console.log("done");
-`,
-    );
-    try {
-      const args = runtime === "deno" ? ["run", "-A", "--quiet", script] : [script];
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (chunk) => out += chunk);
-      child.stderr.on("data", (chunk) => out += chunk);
-      const code = await withDeadline(
-        new Promise<number | null>((resolve) => child.on("close", resolve)),
-        15_000,
-        "the child to exit on its own (a timer left running?)",
-      ).catch((error) => {
-        child.kill();
-        throw error;
-      });
-      assert.equal(out.trim(), "done");
-      assert.equal(code, 0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+`);
+    assert.equal(output.trim(), "done");
+    assert.equal(code, 0);
   });
 });

@@ -5,6 +5,7 @@ import { textResponse } from "sse-hub";
 import { createApp } from "../demo/app.ts";
 import { createHubFromEnv } from "../demo/hub_from_env.ts";
 import { readConfig } from "../demo/config.ts";
+import { Presence } from "../demo/presence.ts";
 
 // The part of Bun's API used here, declared so that `deno check` passes on this file too (tsc
 // checks it against bun-types as well).
@@ -19,8 +20,9 @@ declare const Bun: {
 };
 
 const { port, hostname, tickMs, debug } = readConfig(process.env);
-const hub = await createHubFromEnv(process.env);
-const app = createApp({ hub, tickMs, debug });
+const presence = new Presence();
+const hub = await createHubFromEnv(process.env, presence.hooks);
+const app = createApp({ hub, tickMs, debug, presence });
 
 const server = Bun.serve({
   hostname,

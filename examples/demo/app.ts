@@ -6,10 +6,22 @@
 //   GET  /stats            the hub's stats as JSON
 //   GET  /metrics          the same in the Prometheus text format
 //   POST /debug/drop       ends every open stream without closing the hub (only with `debug`)
+//   GET  /client.js        sse-hub's client (`./client`), bundled: the page imports it
+//   POST /private/token    {"token", "expiresIn"}: a single-use bearer ticket for the stream below
+//   GET  /private/events/:topics   like /events/:topics, with `Authorization: Bearer <ticket>` (else 401)
+//   POST /subscribe        {"topics": ["...", ...]} → the SSE stream of those topics (a stream with a body)
+//   POST /debug/refuse     {"status", "retryAfter"?, "count"?}: the next `count` (1) stream requests
+//                          get that status (and `Retry-After`), for tests of the client (only with `debug`)
+//   GET  /presence         {"instance", "names"}: who is connected to this instance (with `presence`)
 //
+// A stream request's `?name=` (letters, digits, ` _.-`, up to 32) is who the subscriber is: with
+// `presence`, every instance publishes who is here on topic `presence` (see presence.ts).
 // A "tick" event goes to topic `system` every `tickMs`.
 import { Hub, metricsResponse, publishHandler, textResponse } from "@sse-hub/sse-hub";
 import { PAGE_HTML } from "./page.ts";
+import { CLIENT_JS } from "./client_js.ts";
+import { Tickets } from "./tickets.ts";
+import { NAME, type Presence } from "./presence.ts";
 
 /** Options for {@linkcode createApp}. */
 export interface AppOptions {
@@ -19,6 +31,8 @@ export interface AppOptions {
   tickMs?: number;
   /** Enables `POST /debug/drop` (for tests of reconnection). Default false. */
   debug?: boolean;
+  /** Who is here: built with the hub (its hooks are the hub's `onJoin`/`onLeave`). */
+  presence?: Presence;
 }
 
 /** The demo: a fetch handler and a way to stop it. */
@@ -33,13 +47,16 @@ const PAGE_HEADERS = {
   "cache-control": "no-store",
   // Inline script and style only; no request leaves this origin.
   "content-security-policy":
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
 };
 
 export function createApp(options: AppOptions): App {
-  const { hub, tickMs = 5000, debug = false } = options;
+  const { hub, tickMs = 5000, debug = false, presence } = options;
+  presence?.attach(hub);
   const publish = publishHandler(hub);
   const streams = new Set<() => void>();
+  const tickets = new Tickets();
+  let refusals: { status: number; retryAfter?: number; count: number } | undefined;
   const timer = tickMs > 0
     ? setInterval(() => {
       const data = JSON.stringify({ time: new Date().toISOString(), subscribers: hub.size });
@@ -55,7 +72,22 @@ export function createApp(options: AppOptions): App {
       return textResponse(400, "the topic is not valid percent-encoding");
     }
     if (path === "") return textResponse(400, "a topic is required: GET /events/:topic");
-    const response = await hub.response(request, { topics });
+    return await stream(request, topics);
+  }
+
+  async function stream(request: Request, topics: string[]): Promise<Response> {
+    if (refusals && refusals.count-- > 0) {
+      const { status, retryAfter } = refusals;
+      return new Response(status === 204 ? null : "refused (POST /debug/refuse)", {
+        status,
+        headers: retryAfter === undefined ? {} : { "retry-after": String(retryAfter) },
+      });
+    }
+    const name = new URL(request.url).searchParams.get("name");
+    if (name !== null && !NAME.test(name)) {
+      return textResponse(400, "`name`: 1 to 32 letters, digits, spaces, _ . -");
+    }
+    const response = await hub.response(request, { topics, ...(name === null ? {} : { key: name }) });
     return debug ? droppable(response, streams) : response;
   }
 
@@ -67,12 +99,27 @@ export function createApp(options: AppOptions): App {
         if (method !== "GET") return notAllowed("GET");
         return events(request, pathname.slice("/events/".length));
       }
+      if (pathname.startsWith("/private/events/")) {
+        if (method !== "GET") return notAllowed("GET");
+        if (!tickets.redeem(request.headers.get("authorization"))) {
+          return textResponse(401, "a ticket is required: POST /private/token", {
+            "www-authenticate": "Bearer",
+          });
+        }
+        return events(request, pathname.slice("/private/events/".length));
+      }
       switch (pathname) {
         case "/":
           if (method !== "GET" && method !== "HEAD") return notAllowed("GET, HEAD");
           return new Response(method === "HEAD" ? null : PAGE_HTML, { headers: PAGE_HEADERS });
         case "/publish":
           return publish(request);
+        case "/presence":
+          if (!presence) break;
+          if (method !== "GET") return notAllowed("GET");
+          return Response.json({ instance: presence.instance, names: presence.names() }, {
+            headers: { "cache-control": "no-store" },
+          });
         case "/stats":
           if (method !== "GET") return notAllowed("GET");
           return Response.json(hub.stats(), { headers: { "cache-control": "no-store" } });
@@ -83,14 +130,71 @@ export function createApp(options: AppOptions): App {
           if (!debug) break;
           if (method !== "POST") return notAllowed("POST");
           return Response.json({ dropped: dropAll(streams) });
+        case "/client.js":
+          if (method !== "GET") return notAllowed("GET");
+          return new Response(CLIENT_JS, {
+            headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" },
+          });
+        case "/private/token":
+          if (method !== "POST") return notAllowed("POST");
+          return Response.json(tickets.issue(), { headers: { "cache-control": "no-store" } });
+        case "/subscribe":
+          if (method !== "POST") return notAllowed("POST");
+          return readJson(request).then((body) => {
+            const topics = (body as { topics?: unknown } | undefined)?.topics;
+            if (!Array.isArray(topics) || !topics.every((topic) => typeof topic === "string")) {
+              return textResponse(400, 'the body must be {"topics": ["..."]}');
+            }
+            return stream(request, topics);
+          });
+        case "/debug/refuse":
+          if (!debug) break;
+          if (method !== "POST") return notAllowed("POST");
+          return readJson(request).then((body) => {
+            const { status, retryAfter, count = 1 } = (body ?? {}) as Record<string, unknown>;
+            if (!isInteger(status, 200, 599) || !isInteger(count, 0, 1000)) {
+              return textResponse(400, "status (200-599) and count (0-1000) must be integers");
+            }
+            if (retryAfter !== undefined && !isInteger(retryAfter, 0, 3600)) {
+              return textResponse(400, "retryAfter must be whole seconds (0-3600)");
+            }
+            refusals = retryAfter === undefined ? { status, count } : { status, retryAfter, count };
+            return Response.json(refusals);
+          });
       }
       return textResponse(404, "not found");
     },
     close() {
       clearInterval(timer);
+      presence?.stop();
       hub.close();
     },
   };
+}
+
+// A small JSON body (a few topics, a refusal): undefined when it is not JSON or over 4 KiB,
+// which is never read further than that.
+async function readJson(request: Request): Promise<unknown> {
+  const reader = request.body?.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  try {
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
+      size += chunk.value.byteLength;
+      if (size > 4096) return undefined;
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    return JSON.parse(text + decoder.decode());
+  } catch {
+    return undefined;
+  } finally {
+    reader?.cancel().catch(() => {});
+  }
+}
+
+function isInteger(value: unknown, min: number, max: number): value is number {
+  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 }
 
 function notAllowed(allow: string): Response {

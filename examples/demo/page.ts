@@ -1,7 +1,13 @@
-// The demo page: one HTML document with inline CSS and JS, no external assets. It follows a
-// topic (plus `system` ticks) with EventSource, shows the connection state, reconnections and
-// the hub's live subscriber count (polled from /stats), and publishes through POST /publish.
+// The demo page: one HTML document with inline CSS and JS; its one other asset is sse-hub's own
+// client, imported from GET /client.js (the bundle of client.ts). It follows a topic (plus
+// `system` ticks) with `connect()`, optionally as a private stream behind `Authorization: Bearer`
+// with a fresh single-use ticket for every reconnect; it shows the connection state,
+// reconnections, the last failure, the hub's reset event (and reloads its state on it), and
+// the live subscriber count (polled from /stats), who is here on every instance (`presence`
+// snapshots, merged by instance), and publishes through POST /publish.
 // Every received value is written with textContent: anyone may publish, so nothing is HTML.
+
+import { PAGE_CSS } from "./page_style.ts";
 
 export const PAGE_HTML: string = /* html */ `<!doctype html>
 <html lang="en">
@@ -11,65 +17,7 @@ export const PAGE_HTML: string = /* html */ `<!doctype html>
 <title>sse-hub demo</title>
 <link rel="icon" href="data:,">
 <style>
-  :root {
-    color-scheme: light dark;
-    --bg: #f5f6f8; --card: #fff; --text: #1c2330; --muted: #677185; --line: #e2e5eb;
-    --accent: #3b5bdb; --ok: #2b8a3e; --warn: #c77700; --bad: #c92a2a; --code: #f1f3f5;
-  }
-  @media (prefers-color-scheme: dark) {
-    :root { --bg: #12151b; --card: #1b2029; --text: #e6e9ef; --muted: #95a0b3; --line: #2b323e;
-      --accent: #7c93ff; --ok: #51cf66; --warn: #fcc419; --bad: #ff6b6b; --code: #232a35; }
-  }
-  * { box-sizing: border-box; }
-  body { margin: 0; background: var(--bg); color: var(--text);
-    font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-  header { display: flex; flex-wrap: wrap; align-items: center; gap: 12px 20px; padding: 14px 24px;
-    background: var(--card); border-bottom: 1px solid var(--line); }
-  h1 { font-size: 18px; margin: 0 8px 0 0; letter-spacing: -0.01em; }
-  h1 span { color: var(--muted); font-weight: 400; }
-  h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 12px; }
-  .stat { display: flex; flex-direction: column; min-width: 84px; }
-  .stat small { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .05em; }
-  .stat b { font-variant-numeric: tabular-nums; font-weight: 600; }
-  .badge { display: inline-flex; align-items: center; gap: 6px; padding: 2px 10px; border-radius: 999px;
-    font-size: 13px; font-weight: 600; background: var(--code); }
-  .badge::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: currentColor; }
-  .badge.open { color: var(--ok); } .badge.connecting { color: var(--warn); } .badge.closed { color: var(--bad); }
-  main { display: grid; grid-template-columns: minmax(280px, 360px) 1fr; gap: 20px; padding: 20px 24px;
-    max-width: 1200px; margin: 0 auto; }
-  @media (max-width: 760px) { main { grid-template-columns: 1fr; } }
-  section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px; }
-  aside { display: flex; flex-direction: column; gap: 20px; }
-  label { display: block; font-size: 13px; color: var(--muted); margin: 10px 0 4px; }
-  label:first-of-type { margin-top: 0; }
-  input, textarea { width: 100%; padding: 8px 10px; border: 1px solid var(--line); border-radius: 6px;
-    background: var(--bg); color: var(--text); font: inherit; }
-  textarea { min-height: 96px; resize: vertical; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
-  input:focus, textarea:focus { outline: 2px solid var(--accent); outline-offset: -1px; }
-  .row { display: flex; gap: 8px; margin-top: 12px; align-items: center; }
-  button { padding: 8px 14px; border: 0; border-radius: 6px; background: var(--accent); color: #fff;
-    font: inherit; font-weight: 600; cursor: pointer; }
-  button.secondary { background: var(--code); color: var(--text); }
-  button:disabled { opacity: .5; cursor: default; }
-  .hint { color: var(--muted); font-size: 12px; margin-top: 8px; }
-  #result { font-size: 13px; min-height: 1.4em; }
-  #result.error { color: var(--bad); } #result.ok { color: var(--ok); }
-  .log-head { display: flex; justify-content: space-between; align-items: center; margin-bottom: 8px; }
-  .log-head h2 { margin: 0; }
-  .log-head button { padding: 4px 12px; font-size: 13px; }
-  #log { list-style: none; margin: 0; padding: 0; max-height: calc(100vh - 190px); overflow: auto; }
-  #log li { display: grid; grid-template-columns: 76px 1fr; gap: 4px 12px; padding: 10px 4px;
-    border-top: 1px solid var(--line); animation: in .25s ease-out; }
-  #log li:first-child { border-top: 0; }
-  #log time { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; padding-top: 2px; }
-  #log .meta { font-size: 12px; color: var(--muted); }
-  #log .meta b { color: var(--accent); font-weight: 600; }
-  #log li.reset .meta b { color: var(--warn); }
-  #log pre { grid-column: 2; margin: 0; padding: 8px 10px; background: var(--code); border-radius: 6px;
-    white-space: pre-wrap; word-break: break-word; font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; }
-  #empty { color: var(--muted); text-align: center; padding: 32px 0; }
-  @keyframes in { from { background: color-mix(in srgb, var(--accent) 12%, transparent); } to { background: transparent; } }
-</style>
+${PAGE_CSS}</style>
 </head>
 <body>
 <header>
@@ -86,13 +34,23 @@ export const PAGE_HTML: string = /* html */ `<!doctype html>
       <h2>Subscribe</h2>
       <form id="subscribe">
         <label for="topic">Topic</label>
-        <input id="topic" name="topic" value="chat" required pattern="[A-Za-z0-9_][A-Za-z0-9_.:\\-]{0,127}" autocomplete="off">
+        <input id="topic" name="topic" value="chat" required pattern="(?!.*\\.\\.)[A-Za-z0-9_][A-Za-z0-9_.:\\-]{0,127}" autocomplete="off">
+        <label class="check"><input type="checkbox" id="private"><span>Private:
+          <code>Authorization: Bearer</code> with a fresh ticket on every connect</span></label>
         <div class="row">
           <button type="submit">Follow</button>
           <button type="button" id="toggle" class="secondary">Disconnect</button>
         </div>
         <p class="hint">Streams <code id="stream-url"></code>; ticks arrive on topic <code>system</code>.</p>
+        <p class="hint" id="failure" role="status"></p>
       </form>
+    </section>
+    <section>
+      <h2>Who is here <span id="here-count"></span></h2>
+      <label for="name">Your name</label>
+      <input id="name" maxlength="32" pattern="[\\p{L}\\p{N} _.\\-]{1,32}" autocomplete="nickname">
+      <ul id="here"></ul>
+      <p class="hint">Every instance publishes who is connected to it on topic <code>presence</code>.</p>
     </section>
     <section>
       <h2>Publish</h2>
@@ -118,12 +76,27 @@ export const PAGE_HTML: string = /* html */ `<!doctype html>
     <p id="empty">No events yet. Publish something.</p>
   </section>
 </main>
-<script>
-"use strict";
+<script type="module">
+import { connect } from "/client.js";
+
 const $ = (id) => document.getElementById(id);
-let source = null;
-let opens = 0;
+let connection = null;
 let received = 0;
+const here = new Map(); // instance → { names, until }: the latest snapshot of each instance
+
+function showHere() {
+  const names = new Set();
+  for (const [instance, snapshot] of here) {
+    if (snapshot.until < Date.now()) here.delete(instance); // not heard from for 3 heartbeats
+    else for (const name of snapshot.names) names.add(name);
+  }
+  $("here").replaceChildren(...[...names].sort().map((name) => {
+    const li = document.createElement("li");
+    li.textContent = name;
+    return li;
+  }));
+  $("here-count").textContent = "(" + names.size + ")";
+}
 
 function setState(state) {
   $("state").textContent = state;
@@ -156,53 +129,85 @@ function addEntry(kind, id, data) {
   $("empty").hidden = true;
 }
 
-function connect() {
-  if (source) source.close();
-  const topic = $("topic").value.trim();
-  const url = "/events/" + (topic === "system" ? "system" : encodeURIComponent(topic) + ",system");
-  $("stream-url").textContent = "GET " + url;
-  history.replaceState(null, "", "#" + encodeURIComponent(topic));
-  opens = 0;
-  $("reconnects").textContent = "0";
-  setState("connecting");
-  const es = new EventSource(url);
-  source = es;
-  es.onopen = () => {
-    if (source !== es) return;
-    if (++opens > 1) $("reconnects").textContent = String(opens - 1);
-    setState("open");
-  };
-  es.onerror = () => {
-    if (source !== es) return;
-    setState(es.readyState === EventSource.CLOSED ? "closed" : "connecting");
-  };
-  const show = (event) => {
-    if (event.lastEventId) $("last-id").textContent = event.lastEventId;
-    addEntry(event.type, event.lastEventId, event.data);
-  };
-  es.onmessage = show;
-  es.addEventListener("sse-hub:reset", show);
-  es.addEventListener("tick", (event) => {
-    if (event.lastEventId) $("last-id").textContent = event.lastEventId;
-    try {
-      $("tick").textContent = clock(new Date(JSON.parse(event.data).time));
-    } catch {
-      $("tick").textContent = "?";
+// A single-use ticket for every (re)connect: the client calls this before each attempt.
+async function ticketHeader() {
+  const response = await fetch("/private/token", { method: "POST" });
+  const { token } = await response.json();
+  return { authorization: "Bearer " + token };
+}
+
+async function follow(current) {
+  try {
+    for await (const item of current) {
+      if (connection !== current) return;
+      if (item.id) $("last-id").textContent = item.id;
+      if (item.type === "reset") {
+        // Events were missed that no replay can bring back: say so, and reload what the page keeps.
+        addEntry("sse-hub:reset", item.id, "missed events cannot be replayed (" + item.reason + "); state reloaded");
+        pollStats();
+      } else if (item.event === "presence") {
+        try {
+          const { instance, names, heartbeatMs } = JSON.parse(item.data);
+          here.set(instance, { names, until: Date.now() + 3 * heartbeatMs });
+        } catch {
+          // Not a snapshot: anyone may publish to any topic.
+        }
+        showHere();
+      } else if (item.event === "tick") {
+        try {
+          $("tick").textContent = clock(new Date(JSON.parse(item.data).time));
+        } catch {
+          $("tick").textContent = "?";
+        }
+      } else addEntry(item.event, item.id, item.data);
     }
+  } catch (error) {
+    if (connection === current) $("failure").textContent = "stopped: " + error.message;
+  }
+}
+
+function start() {
+  if (connection) connection.close();
+  const topic = $("topic").value.trim();
+  const topics = [...new Set([topic, "system", "presence"])].map(encodeURIComponent).join(",");
+  const isPrivate = $("private").checked;
+  const name = $("name").value.trim();
+  localStorage.setItem("sse-hub-demo-name", name);
+  const url = (isPrivate ? "/private/events/" : "/events/") + topics + (name ? "?name=" + encodeURIComponent(name) : "");
+  $("stream-url").textContent = "GET " + url + (isPrivate ? " (Authorization: Bearer …)" : "");
+  history.replaceState(null, "", "#" + encodeURIComponent(topic) + (isPrivate ? ";private" : ""));
+  $("reconnects").textContent = "0";
+  $("failure").textContent = "";
+  const current = connect(url, {
+    headers: isPrivate ? ticketHeader : {},
+    pauseWhenHidden: true,
+    onState: (state) => {
+      if (connection !== current) return;
+      setState(state);
+      $("reconnects").textContent = String(current.reconnects);
+      if (state === "open") $("failure").textContent = "";
+    },
+    onFailure: ({ error, delay }) => {
+      if (connection === current) {
+        $("failure").textContent = error.message + (delay === undefined ? "" : " · retrying in " + (delay / 1000).toFixed(1) + " s");
+      }
+      return undefined; // the default policy
+    },
   });
+  connection = current;
+  setState("connecting");
+  follow(current);
 }
 
 $("subscribe").addEventListener("submit", (event) => {
   event.preventDefault();
   $("pub-topic").value = $("topic").value.trim();
-  connect();
+  start();
 });
 
 $("toggle").addEventListener("click", () => {
-  if (source && source.readyState !== EventSource.CLOSED) {
-    source.close();
-    setState("closed");
-  } else connect();
+  if (connection && connection.state !== "closed") connection.close();
+  else start();
 });
 
 $("clear").addEventListener("click", () => {
@@ -253,13 +258,18 @@ async function pollStats() {
 }
 
 try {
-  const fromHash = decodeURIComponent(location.hash.slice(1));
-  if (fromHash) $("topic").value = $("pub-topic").value = fromHash;
+  const [fromHash, mode] = location.hash.slice(1).split(";");
+  const topic = decodeURIComponent(fromHash);
+  if (topic) $("topic").value = $("pub-topic").value = topic;
+  $("private").checked = mode === "private";
 } catch {
   // Not a topic: keep the default.
 }
-connect();
+$("name").value = localStorage.getItem("sse-hub-demo-name") ?? "guest-" + Math.random().toString(16).slice(2, 6);
+$("name").addEventListener("change", () => $("name").checkValidity() && start());
+start();
 pollStats();
+setInterval(showHere, 1000);
 setInterval(pollStats, 2000);
 </script>
 </body>

@@ -5,11 +5,13 @@ import { textResponse } from "@sse-hub/sse-hub";
 import { createApp } from "../demo/app.ts";
 import { createHubFromEnv } from "../demo/hub_from_env.ts";
 import { readConfig } from "../demo/config.ts";
+import { Presence } from "../demo/presence.ts";
 
 const env = Deno.env.toObject();
 const { port, hostname, tickMs, debug } = readConfig(env);
-const hub = await createHubFromEnv(env);
-const app = createApp({ hub, tickMs, debug });
+const presence = new Presence();
+const hub = await createHubFromEnv(env, presence.hooks);
+const app = createApp({ hub, tickMs, debug, presence });
 
 const server = Deno.serve({
   hostname,

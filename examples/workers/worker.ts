@@ -6,30 +6,36 @@
 //   node_modules/.bin/workerd serve examples/workers/config.capnp   # or: wrangler dev examples/workers/worker.ts
 //
 // One isolate's hub only reaches the connections that isolate serves: across isolates (and
-// across Cloudflare's edge), hold the hub in a Durable Object (see docs/runtimes.md).
+// across Cloudflare's edge), hold the hub in a Durable Object: see durable_object.ts here and
+// docs/durable-objects.md.
 import { eventStreamResponse, Hub, publishHandler } from "sse-hub";
 import type { PublishHandler } from "sse-hub";
 
 interface Env {
-  /** Milliseconds between the keep-alive comments each connection gets (a text binding). */
+  /** Milliseconds between keep-alive comments on a quiet connection (a text binding). */
   KEEP_ALIVE_MS?: string;
 }
 
-// Made on the first request, not at module load: Workers freeze the clock (Date.now() is 0)
-// while the module is evaluated, and the hub's ids start from the clock.
+// Made on the first request, which brings `env`. (At module load it would be safe too: the hub
+// reads the clock, which Workers freeze while a module loads, only at its first publish.)
 let hub: Hub<string> | undefined;
 let publish: PublishHandler | undefined;
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    // The hub's own keep-alive is one timer, which workerd ties to the request that started it:
-    // each connection gets its own below instead.
-    hub ??= new Hub<string>({ keepAlive: false, retry: 2000 });
+    // workerd ends a streaming response whose own request has nothing pending (no timer, no
+    // I/O), so each stream gets its own keep-alive timer, created in its request; the write
+    // that fails after a client left also ends its subscription.
+    hub ??= new Hub<string>({
+      keepAlive: Number(env.KEEP_ALIVE_MS ?? 15_000),
+      keepAliveTimer: "per-connection",
+      retry: 2000,
+    });
     publish ??= publishHandler(hub, { maxBytes: 16 * 1024 });
     const { pathname } = new URL(request.url);
     if (request.method === "GET" && pathname.startsWith("/events/")) {
       const topic = decodeURIComponent(pathname.slice("/events/".length));
-      return keepAlive(await hub.response(request, { topics: topic }), Number(env.KEEP_ALIVE_MS ?? 15_000));
+      return await hub.response(request, { topics: topic });
     }
     if (pathname === "/publish") return publish(request);
     if (pathname === "/stats") return Response.json(hub.stats());
@@ -47,35 +53,4 @@ async function* words(text: string): AsyncGenerator<string> {
     await new Promise((resolve) => setTimeout(resolve, 5));
     yield word;
   }
-}
-
-const PING = new TextEncoder().encode(":\n");
-
-// workerd ends a streaming response whose request has nothing pending (no timer, no I/O) as
-// "hung", and only notices a client that left when it next writes. So every connection gets a
-// timer in its own request that writes a comment: it keeps the request alive, and the write
-// that fails after a disconnect cancels the hub's stream, which unsubscribes it.
-function keepAlive(response: Response, interval: number): Response {
-  const body = response.body;
-  if (body === null || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
-    return response;
-  }
-  const reader = body.getReader();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      timer = setInterval(() => controller.enqueue(PING), interval); // between whole events
-    },
-    async pull(controller) {
-      const { value, done } = await reader.read();
-      if (!done) return controller.enqueue(value);
-      clearInterval(timer);
-      controller.close();
-    },
-    cancel(reason) {
-      clearInterval(timer);
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(stream, { status: response.status, headers: response.headers });
 }

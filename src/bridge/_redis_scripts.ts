@@ -1,5 +1,5 @@
 // The Lua scripts of RedisBridge and RedisHistory, and how they are run. Every script does a
-// bounded amount of work: one XADD, or one XRANGE/XREVRANGE of at most PAGE entries plus O(log N)
+// bounded amount of work: at most MAX_BATCH_EVENTS XADDs (see _redis_batch.ts), or one XRANGE/XREVRANGE of at most PAGE entries plus O(log N)
 // lookups. Nothing walks the stream inside one call, so no request can stall Redis for the others
 // (Redis runs one script at a time). Walking is done by the caller, one page per call.
 import { redisCommand, STREAM_ID } from "./_redis.ts";
@@ -8,12 +8,17 @@ import type { RedisCommandClient } from "./_redis.ts";
 /** Entries one page script reads at most. */
 export const PAGE = 100;
 
-// KEYS[1] stream; ARGV: maxLen, topic, body, channel. One atomic step: the stream entry and the
-// pub/sub message get the same id, and pub/sub order is stream order.
-export const PUBLISH_SCRIPT =
-  `local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'm', ARGV[3])
-redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[3])
-return id`;
+// KEYS[1] stream; ARGV: maxLen, channel, then topic, body for each event (at most
+// MAX_BATCH_EVENTS of them). Appends and publishes them in argument order, one atomic step: each
+// stream entry and its pub/sub message get the same id, and pub/sub order is stream order.
+// Returns their ids, in argument order.
+export const PUBLISH_SCRIPT = `local ids = {}
+for i = 3, #ARGV, 2 do
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[i], 'm', ARGV[i + 1])
+  redis.call('PUBLISH', ARGV[2], id .. ' ' .. ARGV[i + 1])
+  ids[#ids + 1] = id
+end
+return ids`;
 
 // KEYS[1] stream; ARGV[1] an id or ''. Three O(log N) lookups:
 // { first id or '', last id or '', '1' if ARGV[1] is an entry }.

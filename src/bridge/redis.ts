@@ -1,17 +1,17 @@
 /**
  * A {@linkcode Bridge} over Redis: one Lua call appends each event to a Redis
  * Stream and publishes it on a channel, atomically, so the stream id is the
- * event id on every instance and pub/sub order is stream order. The stream is
+ * event id on every instance and pub/sub order is stream order. Publishes that
+ * wait for the connection share one call (one round trip for many events). The stream is
  * the shared replay history, and the way an instance catches up after its
  * subscriber connection dropped.
  *
  * @module
  */
 import type { Bridge, BridgeMessage, BridgeSink } from "./bridge.ts";
-import { STREAM_ID, timed } from "./_redis.ts";
 import type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
+import { PublishQueue } from "./_redis_batch.ts";
 import { RedisFeed } from "./_redis_feed.ts";
-import { evalScript, PUBLISH_SCRIPT } from "./_redis_scripts.ts";
 import { RedisHistory } from "./redis_history.ts";
 
 export type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
@@ -93,6 +93,7 @@ export class RedisBridge implements Bridge {
   readonly ready: Promise<void>;
   readonly #client: RedisCommandClient;
   readonly #feed: RedisFeed;
+  readonly #queue: PublishQueue;
   readonly #key: string;
   readonly #maxLen: number;
   readonly #timeout: number;
@@ -120,6 +121,15 @@ export class RedisBridge implements Bridge {
       timeout: this.#timeout,
     });
     this.ready = this.#feed.ready;
+    // Publish only once the bridge knows where it starts, so its own events always come back.
+    this.#queue = new PublishQueue({
+      client: this.#client,
+      key: this.#key,
+      maxLen: this.#maxLen,
+      timeout: this.#timeout,
+      started: () => this.#feed.started,
+      baseline: this.#feed.baseline,
+    });
     this.history = new RedisHistory({
       client: this.#client,
       key: this.#key,
@@ -142,34 +152,17 @@ export class RedisBridge implements Bridge {
   }
 
   /**
-   * Appends the event to the stream and publishes it, in one atomic Lua call.
+   * Appends the event to the stream and publishes it, atomically. Publishes that wait while a
+   * call is in flight go out together in the next one (one round trip, one script run, at most
+   * 256 events), in call order: ids grow in the order of the calls.
    *
    * @param message The event without its id.
-   * @returns The stream id Redis assigned.
+   * @returns The stream id Redis assigned to this event.
    */
-  async publish(message: Omit<BridgeMessage, "id">): Promise<string> {
+  publish(message: Omit<BridgeMessage, "id">): Promise<string> {
     const { topic, event, data, json, origin } = message;
-    if (this.#closing) throw new Error("the RedisBridge is closed");
-    // Publish only once the bridge knows where it starts, so its own events always come back.
-    if (!this.#feed.started) await timed(this.#feed.baseline, this.#timeout, "(the bridge is starting)");
-    const body = JSON.stringify([topic, event ?? null, data, json ? 1 : 0, origin]);
-    let id: unknown;
-    try {
-      id = await evalScript(this.#client, PUBLISH_SCRIPT, [this.#key], [
-        String(this.#maxLen),
-        topic,
-        body,
-        this.#key,
-      ], this.#timeout);
-    } catch (cause) {
-      throw new Error(`Redis refused the event for \`${topic}\`: ${(cause as Error)?.message ?? cause}`, {
-        cause,
-      });
-    }
-    if (typeof id !== "string" || !STREAM_ID.test(id)) {
-      throw new TypeError(`unexpected reply to the publish script: ${id}`);
-    }
-    return id;
+    if (this.#closing) return Promise.reject(new Error("the RedisBridge is closed"));
+    return this.#queue.publish(topic, JSON.stringify([topic, event ?? null, data, json ? 1 : 0, origin]));
   }
 
   /**

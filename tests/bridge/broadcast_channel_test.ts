@@ -1,6 +1,6 @@
 // BroadcastChannelBridge between hubs in one thread and across real Workers (each with its own
 // hub and HTTP server), on Deno and on Bun.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { BroadcastChannelBridge, Hub } from "../../mod.ts";
 import type { HubMessage } from "../../mod.ts";

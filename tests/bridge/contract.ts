@@ -1,7 +1,7 @@
 // The contract every Bridge keeps (src/bridge/bridge.ts), as one suite that each bridge runs
 // with a fixture for its bus: a new bus is one file in src/bridge/ plus a ~15-line test file.
 // It drives the bridges directly, with recording sinks, the way a Hub does.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import type { Bridge, BridgeMessage, BridgeSink } from "../../mod.ts";
 import { delay, until, withDeadline } from "../helpers/server.ts";

@@ -3,7 +3,7 @@
 // Every subscriber on both hubs must get every acknowledged event once, in order, without a
 // reset (the stream still holds everything, so every gap is recoverable). With each client
 // library the runtime has: node-redis on Deno and Bun, Bun's RedisClient on Bun.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
 import type { TcpProxy, TestRedis } from "../helpers/redis.ts";

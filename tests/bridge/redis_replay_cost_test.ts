@@ -3,7 +3,7 @@
 // old id or a forged one. No single command may hold Redis for long (Redis runs one command or
 // script at a time, so a long one stalls every instance), and an id the stream cannot vouch for
 // must cost one bounded call.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { RedisHistory } from "../../mod.ts";
 import { clientKinds, startRedis } from "../helpers/redis.ts";

@@ -1,6 +1,6 @@
 // RedisBridge and RedisHistory against a real redis-server, with each client library the
 // running runtime supports: node-redis on Deno and Bun, Bun's built-in RedisClient on Bun.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { HubError, RedisHistory } from "../../mod.ts";
 import type { HubMessage } from "../../mod.ts";
@@ -299,6 +299,7 @@ for (const kind of clientKinds) {
           type: "gap",
           from: before.id,
           reason: "events after it are no longer in the Redis stream (trimmed, or Redis lost its data)",
+          recovered: false,
         });
         await until(() => seenBy(client).ids.at(-1) === last.id, "the client to get what the stream has");
         const seen = seenBy(client);

@@ -1,7 +1,7 @@
 // Churn: thousands of connect/disconnect cycles over real HTTP, in every way a client can
 // leave, then: no subscriber, no topic, no timer, and memory back near its baseline.
 // The same scenarios, 20k+ cycles and in a separate server process, run in `npm run soak`.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Hub } from "../../mod.ts";

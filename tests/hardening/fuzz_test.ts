@@ -4,8 +4,9 @@
 // multi-megabyte streams that never break a line. The encoder either throws its typed error
 // or writes what decodes to exactly the input; the decoder never throws anything but its
 // typed cap error and never buffers past its caps.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
+import process from "node:process";
 import fc from "fast-check";
 import {
   encodeEvent,
@@ -21,6 +22,21 @@ import { decodeChunks, splitAt } from "../helpers/chunks.ts";
 import { SseClient } from "../helpers/client.ts";
 import { serve, until, withDeadline } from "../helpers/server.ts";
 import { watchUnhandled } from "../helpers/unhandled.ts";
+
+// Every run prints its seed; `FUZZ_SEED=<n> npm test` (or the same variable on a direct
+// `deno test`/`bun test` run) replays exactly that run's inputs.
+const FUZZ_SEED = fuzzSeed(process.env.FUZZ_SEED);
+console.log(`FUZZ_SEED=${FUZZ_SEED}`);
+fc.configureGlobal({ seed: FUZZ_SEED });
+
+function fuzzSeed(text: string | undefined): number {
+  if (text === undefined || text === "") return Math.floor(Math.random() * 2 ** 31);
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed)) {
+    throw new Error(`FUZZ_SEED must be an integer, not ${JSON.stringify(text)}`);
+  }
+  return seed;
+}
 
 const LINE_BREAK = /\r\n|\r|\n/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

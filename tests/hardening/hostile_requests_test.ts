@@ -3,7 +3,7 @@
 // names built to escape, too many topics, a flood past maxSubscribers, and publish bodies
 // that trickle, never end, or are not UTF-8. tests/http/hub_test.ts and tests/publish_test.ts
 // cover the plain cases; these go further.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Hub, MemoryHistory, publishHandler } from "../../mod.ts";

@@ -2,7 +2,7 @@
 // publishing. Every client gets every event published before the close, in order and once,
 // then the last event, then the end of its stream; nothing is left running and nothing
 // rejects unhandled.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hub, HubError } from "../../mod.ts";
 import type { DecodedEvent, HubMessage } from "../../mod.ts";

@@ -25,9 +25,25 @@ export class SseClient {
   /** Opens `url`; the response is checked by the caller (status, headers). */
   static async connect(url: string, init: RequestInit = {}): Promise<SseClient> {
     const abort = new AbortController();
-    const response = await withDeadline(fetch(url, { ...init, signal: abort.signal }), 10_000, `fetch ${url}`);
+    const response = await withDeadline(
+      fetch(url, { ...init, signal: abort.signal }),
+      10_000,
+      `fetch ${url}`,
+    );
     const client = new SseClient(response, abort);
-    if (response.body && response.headers.get("content-type")?.startsWith("text/event-stream")) client.#pump();
+    if (response.body && response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      client.#pump();
+    }
+    return client;
+  }
+
+  /**
+   * Reads a response that never went over a socket (e.g. straight from `hub.response()`):
+   * the same reading, with nothing but this client pulling on the body.
+   */
+  static of(response: Response): SseClient {
+    const client = new SseClient(response, new AbortController());
+    if (response.body) client.#pump();
     return client;
   }
 
@@ -42,7 +58,11 @@ export class SseClient {
 
   /** The next `n` events, waiting for them (deadline-guarded). */
   async take(n: number, ms = 10_000): Promise<DecodedEvent[]> {
-    await withDeadline(this.#until(() => this.#events.length >= n), ms, `${n} events (have ${this.#events.length})`);
+    await withDeadline(
+      this.#until(() => this.#events.length >= n),
+      ms,
+      `${n} events (have ${this.#events.length})`,
+    );
     return this.#events.splice(0, n);
   }
 
@@ -79,7 +99,9 @@ export class SseClient {
 
   #until(condition: () => boolean): Promise<void> {
     if (condition() || (this.#ended && !condition())) {
-      return condition() ? Promise.resolve() : Promise.reject(new Error("stream ended" + (this.#error ? `: ${this.#error}` : "")));
+      return condition()
+        ? Promise.resolve()
+        : Promise.reject(new Error("stream ended" + (this.#error ? `: ${this.#error}` : "")));
     }
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -122,4 +144,37 @@ export class SseClient {
     this.#ended = true;
     this.#wake();
   }
+}
+
+/**
+ * Reads up to `n` chunks from `stream` (fewer if it ends first), failing with a clear message
+ * when they do not all come within `ms`: a missing event is a failure, never a hang. Rejects
+ * with the stream's own error if it errors. The lock is released either way.
+ */
+export async function read<T>(stream: ReadableStream<T>, n: number, ms = 5000): Promise<T[]> {
+  const reader = stream.getReader();
+  const out: T[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`timed out after ${ms} ms: read ${out.length} of ${n} chunk(s) from the stream`)),
+      ms,
+    );
+  });
+  const reading = (async () => {
+    while (out.length < n) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out.push(value);
+    }
+  })();
+  reading.catch(() => {}); // after a timeout, releasing the lock rejects the pending read
+  try {
+    await Promise.race([reading, deadline]);
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ export interface MemorySample {
   heap: number;
   /** Resident set size, MB. */
   rss: number;
+  /** Memory outside the JS heap that JS objects hold (ArrayBuffer contents, e.g. encoded events), MB. */
+  external: number;
   /** Whether a full GC ran before the sample. */
   collected: boolean;
 }
@@ -37,7 +39,21 @@ export async function memory(): Promise<MemorySample> {
     gc();
   }
   const usage = process.memoryUsage();
-  return { heap: usage.heapUsed / 2 ** 20, rss: usage.rss / 2 ** 20, collected: gc !== undefined };
+  return {
+    heap: usage.heapUsed / 2 ** 20,
+    rss: usage.rss / 2 ** 20,
+    external: usage.external / 2 ** 20,
+    collected: gc !== undefined,
+  };
+}
+
+/**
+ * What JS objects retain, in bytes: the growth a memory bound must cover. V8 (Deno) keeps
+ * ArrayBuffer contents outside its heap, so they are added from `external`; Bun 1.x counts
+ * them in `heapUsed` already (and again in `external`), so there the heap alone is the total.
+ */
+export function retainedBytes(sample: MemorySample): number {
+  return (typeof Bun !== "undefined" ? sample.heap : sample.heap + sample.external) * 2 ** 20;
 }
 
 /** One line for the test output: `label: heap a → b MB (+d), rss a → b MB (+d)`. */

@@ -2,7 +2,7 @@
 // temp dir, by default with an fsync-always AOF so a killed server restarts with its streams
 // intact (`{ persistence: false }`: no AOF, a restarted server comes back empty).
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,6 +49,11 @@ export interface RedisOptions {
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(
+      `${REDIS_SERVER} is required (Debian/Ubuntu: apt-get install redis-server); it is never downloaded`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), "sse-hub-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;

@@ -69,10 +69,17 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` until it holds (deadline-guarded), for state that settles asynchronously. */
-export async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+/**
+ * Polls `condition` until it holds (deadline-guarded), for state that settles asynchronously; it may
+ * be async (a `/stats` request to another process).
+ */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
   const start = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await delay(5);
   }

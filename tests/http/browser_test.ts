@@ -1,7 +1,7 @@
 // The demo page in a real headless Chromium (/usr/bin/chromium, never downloaded), driven by
 // playwright-core, which works under both Deno and Bun. The demo is a real subprocess of the
 // runtime running the test (Deno under `deno test`, Bun under `bun test`).
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -104,18 +104,26 @@ describe(`demo page in Chromium (${runtime})`, () => {
       const typed = "from the page\nline 2: é ☃ 😀";
       await page.fill("#pub-msg", typed);
       await page.click("#send");
-      await page.waitForFunction(() => /delivered to 1/.test(document.getElementById("result")?.textContent ?? ""), null, {
-        timeout: 15_000,
-      });
+      await page.waitForFunction(
+        () => /delivered to 1/.test(document.getElementById("result")?.textContent ?? ""),
+        null,
+        {
+          timeout: 15_000,
+        },
+      );
       const second = await publish("from a server\r\nwith CRLF");
       assert.equal(second.delivered, 1);
       const live = await waitForEntries(page, 2);
-      assert.deepEqual(live.map((e) => [e.event, e.data]), [["message", typed], ["message", "from a server\nwith CRLF"]]);
+      assert.deepEqual(live.map((e) => [e.event, e.data]), [["message", typed], [
+        "message",
+        "from a server\nwith CRLF",
+      ]]);
       assert.equal(live[1]!.id, second.id);
       await waitForText(page, "#subscribers", "1");
 
       // The server ends the stream (the hub stays up); what is published meanwhile must arrive once.
-      const replayedBefore = (await (await fetch(`${demo.url}/stats`)).json() as { replayed: number }).replayed;
+      const replayedBefore =
+        (await (await fetch(`${demo.url}/stats`)).json() as { replayed: number }).replayed;
       const drop = await fetch(`${demo.url}/debug/drop`, { method: "POST" });
       assert.deepEqual(await drop.json(), { dropped: 1 });
       const missed = [];
@@ -147,7 +155,10 @@ describe(`demo page in Chromium (${runtime})`, () => {
       assert.equal(headers.length, 2);
       assert.equal(headers[0]!["last-event-id"], undefined);
       const resumedFrom = BigInt(headers[1]!["last-event-id"] ?? "0");
-      assert.ok(resumedFrom >= BigInt(second.id) && resumedFrom < BigInt(missed[0]!.id), `Last-Event-ID ${resumedFrom}`);
+      assert.ok(
+        resumedFrom >= BigInt(second.id) && resumedFrom < BigInt(missed[0]!.id),
+        `Last-Event-ID ${resumedFrom}`,
+      );
 
       await page.waitForFunction(() => /\d/.test(document.getElementById("tick")?.textContent ?? ""), null, {
         timeout: 15_000,

@@ -1,6 +1,6 @@
 // The demo app as a real subprocess (Deno under `deno test`, Bun under `bun test`), read by an
 // independent client: the npm `eventsource` package (WHATWG EventSource over global fetch).
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { EventSource } from "eventsource";
 import { startDemo } from "../helpers/demo_process.ts";
@@ -21,7 +21,10 @@ function listen(url: string, types: string[] = ["message"]) {
   source.addEventListener("open", () => state.opens++);
   source.addEventListener("error", () => state.errors++);
   for (const type of types) {
-    source.addEventListener(type, (event) => events.push({ type: event.type, data: event.data, id: event.lastEventId }));
+    source.addEventListener(
+      type,
+      (event) => events.push({ type: event.type, data: event.data, id: event.lastEventId }),
+    );
   }
   return {
     source,
@@ -39,9 +42,13 @@ function listen(url: string, types: string[] = ["message"]) {
 
 /** Polls an async condition until it holds (deadline-guarded). */
 async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
-  await withDeadline((async () => {
-    while (!(await condition())) await delay(20);
-  })(), 10_000, what);
+  await withDeadline(
+    (async () => {
+      while (!(await condition())) await delay(20);
+    })(),
+    10_000,
+    what,
+  );
 }
 
 let topicCounter = 0;
@@ -74,7 +81,7 @@ describe(`demo over HTTP (${runtime})`, () => {
     assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'none'/);
     const html = await response.text();
     assert.match(html, /^<!doctype html>/);
-    assert.match(html, /new EventSource\(/);
+    assert.match(html, /import \{ connect \} from "\/client\.js"/); // the page runs on sse-hub's client
     assert.doesNotMatch(html, /\b(?:src|href)="(?!data:)/, "no external script, style or link");
   });
 
@@ -104,7 +111,10 @@ describe(`demo over HTTP (${runtime})`, () => {
     }
     const received = await client.take(messages.length);
     // SSE carries lines: CRLF and CR arrive as LF, everything else byte for byte.
-    assert.deepEqual(received, messages.map((msg, i) => ({ type: "message", data: msg.replace(/\r\n?/g, "\n"), id: ids[i] })));
+    assert.deepEqual(
+      received,
+      messages.map((msg, i) => ({ type: "message", data: msg.replace(/\r\n?/g, "\n"), id: ids[i] })),
+    );
     client.close();
   });
 
@@ -114,7 +124,10 @@ describe(`demo over HTTP (${runtime})`, () => {
     await client.opened();
     assert.equal((await publish({ topic, msg: "hi", event: "greeting" })).status, 200);
     assert.equal((await publish({ topic, msg: "plain" })).status, 200);
-    assert.deepEqual((await client.take(2)).map((e) => [e.type, e.data]), [["greeting", "hi"], ["message", "plain"]]);
+    assert.deepEqual((await client.take(2)).map((e) => [e.type, e.data]), [["greeting", "hi"], [
+      "message",
+      "plain",
+    ]]);
     client.close();
   });
 
@@ -182,15 +195,31 @@ describe(`demo over HTTP (${runtime})`, () => {
     const json = { "content-type": "application/json" };
     const cases: [string, number, RequestInit][] = [
       ["GET", 405, { method: "GET" }],
-      ["text/plain", 415, { method: "POST", headers: { "content-type": "text/plain" }, body: `{"topic":"${topic}","msg":"x"}` }],
-      ["too large", 413, { method: "POST", headers: json, body: JSON.stringify({ topic, msg: "x".repeat(70_000) }) }],
+      ["text/plain", 415, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: `{"topic":"${topic}","msg":"x"}`,
+      }],
+      ["too large", 413, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ topic, msg: "x".repeat(70_000) }),
+      }],
       ["invalid JSON", 400, { method: "POST", headers: json, body: `{"topic":"${topic}","msg":` }],
       ["not UTF-8", 400, { method: "POST", headers: json, body: new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]) }],
       ["nested too deep", 400, { method: "POST", headers: json, body: "[".repeat(100) + "]".repeat(100) }],
       ["missing msg", 422, { method: "POST", headers: json, body: JSON.stringify({ topic }) }],
       ["empty msg", 422, { method: "POST", headers: json, body: JSON.stringify({ topic, msg: "" }) }],
-      ["invalid topic", 422, { method: "POST", headers: json, body: JSON.stringify({ topic: "no spaces", msg: "x" }) }],
-      ["forged event", 422, { method: "POST", headers: json, body: JSON.stringify({ topic, msg: "x", event: "a\nb" }) }],
+      ["invalid topic", 422, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ topic: "no spaces", msg: "x" }),
+      }],
+      ["forged event", 422, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ topic, msg: "x", event: "a\nb" }),
+      }],
     ];
     const expected: string[] = [];
     for (const [name, status, init] of cases) {
@@ -208,18 +237,20 @@ describe(`demo over HTTP (${runtime})`, () => {
   });
 
   it("demo answers 400 to a missing or invalid topic, 405 to a wrong method and 404 to unknown paths", async () => {
-    for (const [path, status, method] of [
-      ["/events/", 400, "GET"],
-      ["/events", 400, "GET"],
-      ["/events/a%20b", 400, "GET"],
-      ["/events/%E0%A4%A", 400, "GET"],
-      ["/events/a,,b", 400, "GET"],
-      ["/events/chat", 405, "POST"],
-      ["/stats", 405, "POST"],
-      ["/debug/drop", 405, "GET"],
-      ["/nope", 404, "GET"],
-      ["/events.php", 404, "GET"],
-    ] as const) {
+    for (
+      const [path, status, method] of [
+        ["/events/", 400, "GET"],
+        ["/events", 400, "GET"],
+        ["/events/a%20b", 400, "GET"],
+        ["/events/%E0%A4%A", 400, "GET"],
+        ["/events/a,,b", 400, "GET"],
+        ["/events/chat", 405, "POST"],
+        ["/stats", 405, "POST"],
+        ["/debug/drop", 405, "GET"],
+        ["/nope", 404, "GET"],
+        ["/events.php", 404, "GET"],
+      ] as const
+    ) {
       const response = await fetch(url(path), { method });
       assert.equal(response.status, status, `${method} ${path}`);
       await response.body?.cancel();

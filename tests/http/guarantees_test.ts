@@ -1,7 +1,7 @@
 // The delivery contract at its edges, over real HTTP: re-entrant callbacks, close() during an
 // async replay, a trimmed multi-topic replay, a bus gap the bridge could not recover, and what
 // publishAsync answers when close() settles it. Each test failed before its fix.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hub, HubError, MemoryHistory, publishHandler } from "../../mod.ts";
 import type { Bridge, BridgeSink, HistoryStore, HubOptions, Replay } from "../../mod.ts";

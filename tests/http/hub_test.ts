@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hub } from "../../mod.ts";
 import type { HubOptions } from "../../mod.ts";
@@ -102,7 +102,9 @@ describe("Hub.response over HTTP", () => {
 
   it("Hub.response unsubscribes 500 clients that vanish abruptly and stops its timer", async () => {
     const { hub, server, stop } = start();
-    const fetched = await Promise.all(Array.from({ length: 250 }, () => SseClient.connect(`${server.url}/events/t`)));
+    const fetched = await Promise.all(
+      Array.from({ length: 250 }, () => SseClient.connect(`${server.url}/events/t`)),
+    );
     const raw = await Promise.all(
       Array.from({ length: 250 }, () => rawRequest(server.url, "GET /events/t HTTP/1.1\r\nHost: x")),
     );
@@ -129,7 +131,9 @@ describe("Hub.response over HTTP", () => {
     await until(() => hub.size === 0, "unsubscribed");
     for (let i = 4; i <= 6; i++) hub.publish("t", `m${i}`);
     hub.publish("other", "not mine");
-    const again = await SseClient.connect(`${server.url}/events/t`, { headers: { "last-event-id": seen[2]!.id } });
+    const again = await SseClient.connect(`${server.url}/events/t`, {
+      headers: { "last-event-id": seen[2]!.id },
+    });
     assert.deepEqual((await again.take(3)).map((e) => e.data), ["m4", "m5", "m6"]);
     hub.publish("t", "m7");
     assert.deepEqual((await again.take(1)).map((e) => e.data), ["m7"]);
@@ -155,7 +159,11 @@ describe("Hub.response over HTTP", () => {
     }
     // CR, LF and NUL can only arrive through the query string (a header cannot carry them).
     const client = await SseClient.connect(`${server.url}/events/t?lastEventId=1%0Adata:%20forged%00`);
-    assert.deepEqual(await client.next(), { event: "sse-hub:reset", data: '{"reason":"unknown-id"}', id: latest });
+    assert.deepEqual(await client.next(), {
+      event: "sse-hub:reset",
+      data: '{"reason":"unknown-id"}',
+      id: latest,
+    });
     assert.ok(!client.text.includes("forged"));
     await client.close();
     await stop();
@@ -179,7 +187,9 @@ describe("Hub.response over HTTP", () => {
   it("Hub.response sends a reset then what it still has when the id is older than the history", async () => {
     const { hub, server, stop } = start();
     const ids = Array.from({ length: 1003 }, (_, i) => hub.publish("t", `m${i}`).id);
-    const client = await SseClient.connect(`${server.url}/events/t`, { headers: { "last-event-id": ids[0]! } });
+    const client = await SseClient.connect(`${server.url}/events/t`, {
+      headers: { "last-event-id": ids[0]! },
+    });
     const [reset, ...rest] = await client.take(1001);
     assert.deepEqual(reset, { event: "sse-hub:reset", data: '{"reason":"history-exceeded"}', id: "" });
     assert.equal(rest[0]!.data, "m3");
@@ -190,7 +200,15 @@ describe("Hub.response over HTTP", () => {
 
   it("Hub.response answers 400 to invalid topics and to too many of them", async () => {
     const { hub, server, stop } = start();
-    for (const path of ["/events/", "/events/..%2Fetc", "/events/a%20b", "/events/%00", `/events/${"x".repeat(200)}`]) {
+    for (
+      const path of [
+        "/events/",
+        "/events/..%2Fetc",
+        "/events/a%20b",
+        "/events/%00",
+        `/events/${"x".repeat(200)}`,
+      ]
+    ) {
       const response = await fetch(server.url + path);
       assert.equal(response.status, 400, path);
       await response.body?.cancel();
@@ -243,12 +261,17 @@ describe("Hub.response over HTTP", () => {
   it("Hub.response sends each subscriber only what its filter accepts, live and replayed", async () => {
     const hub = new Hub<string>();
     const server = serve((request) =>
-      hub.response(request, { topics: "t", filter: (m) => m.data.startsWith(new URL(request.url).searchParams.get("p")!) })
+      hub.response(request, {
+        topics: "t",
+        filter: (m) => m.data.startsWith(new URL(request.url).searchParams.get("p")!),
+      })
     );
     const first = hub.publish("t", "a1").id;
     hub.publish("t", "b1");
     hub.publish("t", "a2");
-    const a = await SseClient.connect(`${server.url}/?p=a`, { headers: { "last-event-id": String(BigInt(first) - 1n) } });
+    const a = await SseClient.connect(`${server.url}/?p=a`, {
+      headers: { "last-event-id": String(BigInt(first) - 1n) },
+    });
     assert.deepEqual((await a.take(2)).map((e) => e.data), ["a1", "a2"]);
     hub.publish("t", "b2");
     hub.publish("t", "a3");

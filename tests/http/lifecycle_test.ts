@@ -1,6 +1,6 @@
 // Lifecycle over real HTTP: onJoin/onLeave with key and request (presence), per-topic counts,
 // and keep-alive timers per connection (what a plain Worker needs).
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hub } from "../../mod.ts";
 import type { HubOptions, SubscriberInfo } from "../../mod.ts";

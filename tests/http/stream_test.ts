@@ -1,5 +1,5 @@
 // createEventStream and eventStreamResponse over a real Deno.serve / Bun.serve server.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { createEventStream, eventStreamResponse } from "../../mod.ts";
 import type { EventStream } from "../../mod.ts";
