@@ -1,6 +1,6 @@
 // Fault injection: demo instance A kill -9ed mid-stream and restarted on the same port; its
 // eventsource clients reconnect with Last-Event-ID and resume from the Redis stream.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import { assertContract, runQuick } from "./_contract.ts";
 import { runtime } from "../helpers/server.ts";
 

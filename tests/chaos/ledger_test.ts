@@ -1,5 +1,5 @@
 // The chaos ledger's arithmetic: what the fault-injection verdicts rest on.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { ClientLedger, idKey, keyId } from "../../chaos/ledger.ts";
 

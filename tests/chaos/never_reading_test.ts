@@ -1,6 +1,6 @@
 // Fault injection: 20 raw TCP clients on instance A send the request and never read, behind the
 // Redis bridge, while eventsource clients on A and B must get every event.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { assertContract, runQuick } from "./_contract.ts";
 import { runtime } from "../helpers/server.ts";

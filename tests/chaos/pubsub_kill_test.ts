@@ -1,7 +1,7 @@
 // Fault injection: every instance's Redis pub/sub connection killed every 100 ms (CLIENT KILL TYPE
 // pubsub) while instance B takes publishes and a third instance floods another topic. The demo's
 // bridge uses node-redis (Deno, and Bun with REDIS_CLIENT=node-redis) or Bun's RedisClient (Bun).
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import { assertContract, runQuick } from "./_contract.ts";
 import { runtime } from "../helpers/server.ts";
 

@@ -1,7 +1,7 @@
 // Fault injection: redis-server kill -9ed mid-stream and restarted, empty (no persistence) or
 // from its AOF (appendfsync always). No instance crashes; every acknowledged event reaches every
 // client once, or the client gets a reset event saying why.
-import { describe, it } from "node:test";
+import { describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { assertContract, runQuick } from "./_contract.ts";
 import { runtime } from "../helpers/server.ts";
