@@ -23,7 +23,14 @@ const root = new URL("..", import.meta.url).pathname;
 const env = process.env;
 const seconds = Number(env.CHAOS_SECONDS ?? 60);
 const runtimes = (env.CHAOS_RUNTIMES ?? "deno,bun").split(",");
-const ALL = ["pubsub-kill", "instance-crash", "redis-restart-empty", "redis-restart-aof", "never-reading"];
+const ALL = [
+  "pubsub-kill",
+  "instance-crash",
+  "redis-restart-empty",
+  "redis-restart-aof",
+  "mixed",
+  "never-reading",
+];
 const names = env.CHAOS_SCENARIOS ? env.CHAOS_SCENARIOS.split(",") : ALL;
 const options = {
   seconds,
@@ -35,9 +42,9 @@ const options = {
 const out = join(root, "test-artifacts", "chaos");
 mkdirSync(out, { recursive: true });
 
-/** The demo's bridge uses Bun's RedisClient on Bun and node-redis on Deno; pubsub-kill tries node-redis on Bun too. */
+/** The demo's bridge uses Bun's RedisClient on Bun and node-redis on Deno; pubsub-kill and mixed try node-redis on Bun too. */
 const libraries = (name, runtime) =>
-  runtime === "deno" ? ["node-redis"] : name === "pubsub-kill" ? ["node-redis", "bun"] : ["bun"];
+  runtime === "deno" ? ["node-redis"] : ["pubsub-kill", "mixed"].includes(name) ? ["node-redis", "bun"] : ["bun"];
 
 function runOne(name, runtime, library) {
   const row = `${name}-${runtime}-${library}`;

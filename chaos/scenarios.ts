@@ -77,6 +77,24 @@ export const scenarios: Record<string, Scenario> = {
     inject: (cluster, endAt, options) =>
       every(interval(options.faultEveryMs ?? 15_000, endAt), endAt, () => restartRedis(cluster)),
   },
+  "mixed": {
+    description:
+      "all at once: a pub/sub kill every second, A kill -9ed every 10 s, redis-server restarted from its AOF " +
+      "every 15 s; at most 300 publishes/s (the crash's replay limit)",
+    persistence: "aof",
+    maxRate: 300,
+    async inject(cluster, endAt) {
+      const counts = await Promise.all([
+        // Redis may be down at that moment: that kill just does not happen.
+        every(1000, endAt, () => cluster.redis.killPubSub().then(() => {}, () => {})),
+        every(interval(10_000, endAt), endAt, () => cluster.a.crashAndRestart()),
+        delay(interval(5_000, endAt)).then(() =>
+          every(interval(15_000, endAt), endAt, () => restartRedis(cluster))
+        ),
+      ]);
+      return counts.reduce((sum, n) => sum + n, 0);
+    },
+  },
   "never-reading": {
     description:
       "20 raw TCP clients on A send the request and never read, 4 KiB events at 500/s at most; runs on until " +
