@@ -44,7 +44,11 @@ mkdirSync(out, { recursive: true });
 
 /** The demo's bridge uses Bun's RedisClient on Bun and node-redis on Deno; pubsub-kill and mixed try node-redis on Bun too. */
 const libraries = (name, runtime) =>
-  runtime === "deno" ? ["node-redis"] : ["pubsub-kill", "mixed"].includes(name) ? ["node-redis", "bun"] : ["bun"];
+  runtime === "deno"
+    ? ["node-redis"]
+    : ["pubsub-kill", "mixed"].includes(name)
+    ? ["node-redis", "bun"]
+    : ["bun"];
 
 function runOne(name, runtime, library) {
   const row = `${name}-${runtime}-${library}`;
