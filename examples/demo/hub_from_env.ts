@@ -5,7 +5,8 @@ import { connectRedisBridge } from "../scale-out/redis.ts";
 
 /**
  * Builds the demo's hub from environment variables: `REDIS_URL` (e.g. `redis://127.0.0.1:6379`)
- * attaches a {@linkcode RedisBridge} (Bun's built-in client on Bun, node-redis elsewhere) and
+ * attaches a {@linkcode RedisBridge} (Bun's built-in client on Bun unless `REDIS_CLIENT=node-redis`,
+ * node-redis elsewhere) and
  * resolves once it is subscribed; without it the hub is in memory.
  *
  * @param env The process environment (`Deno.env.toObject()`, `process.env`).
@@ -18,7 +19,12 @@ export async function createHubFromEnv(
 ): Promise<Hub<string>> {
   // retry: browsers reconnect after 1 s (instead of ~3 s) and resume with Last-Event-ID.
   if (!env.REDIS_URL) return new Hub<string>({ retry: 1000, ...options });
-  const { bridge } = await connectRedisBridge(env.REDIS_URL);
+  // REDIS_CLIENT=node-redis: node-redis on Bun too (the chaos runner tries both clients there).
+  const { bridge } = await connectRedisBridge(
+    env.REDIS_URL,
+    {},
+    env.REDIS_CLIENT === "node-redis" ? "node-redis" : undefined,
+  );
   const hub = new Hub<string>({
     ...options,
     retry: 1000,
@@ -26,7 +32,9 @@ export async function createHubFromEnv(
     onBridgeEvent: (event) =>
       console.error(
         event.type === "gap"
-          ? `bridge gap after ${event.from ?? "start"}: ${event.reason}`
+          ? `bridge gap after ${event.from ?? "start"}: ${event.reason}${
+            event.recovered === false ? " (not recovered: clients get a bus-gap reset)" : ""
+          }`
           : `bridge error: ${event.error}`,
       ),
   });

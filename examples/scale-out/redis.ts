@@ -27,8 +27,9 @@ export interface RedisConnection {
 export async function connectRedisBridge(
   url: string,
   options: Omit<RedisBridgeOptions, "client" | "subscriber"> = {},
+  library: "bun" | "node-redis" = ("Bun" in globalThis ? "bun" : "node-redis"),
 ): Promise<RedisConnection> {
-  if ("Bun" in globalThis) {
+  if (library === "bun") {
     // No offline queue: while Redis is down a publish fails at once (the endpoint answers 503)
     // instead of waiting and going out late. Many retries: Bun gives up after `maxRetries`.
     const client = new Bun.RedisClient(url, { enableOfflineQueue: false, maxRetries: 1_000_000 });
