@@ -16,6 +16,8 @@ import { assertTopic } from "./_topics.ts";
 
 /** How long an own publish waits for its echo before resolving anyway (and reporting a gap). */
 const ECHO_WAIT_MS = 5000;
+/** How often the one sweeper looks for echoes that are late: a wait lasts 5 to 6 s. */
+const SWEEP_MS = 1000;
 
 /** What the link shares with its hub. */
 export interface BusHost<T> {
@@ -34,6 +36,8 @@ interface Waiter {
   settle?: (result: PublishResult) => void;
   /** What the bus answered (the real id), for a publish settled without its echo. */
   accepted?: PublishResult;
+  /** When the sweeper gives up on the echo (ms since the epoch). */
+  deadline?: number;
 }
 
 export class BusLink<T> {
@@ -43,8 +47,11 @@ export class BusLink<T> {
   readonly #waiting = new Map<string, Waiter>();
   #published = 0;
   #closed = false;
-  /** Echo timers running (part of the hub's `timers` stat). */
-  timers = 0;
+  // One timer for every publish waiting for its echo, not one each: a timer per publish cost
+  // more than the publish itself at hundreds in flight.
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Publishes the bus answered that still wait for their echo. */
+  #awaiting = 0;
 
   constructor(bridge: Bridge, host: BusHost<T>) {
     this.#bridge = bridge;
@@ -85,20 +92,36 @@ export class BusLink<T> {
       return waiter.early ?? accepted; // after close: the real id, delivered here to nobody
     }
     return new Promise((resolve) => {
-      this.timers++;
-      const timer = setTimeout(() => {
-        this.timers--;
-        if (!this.#waiting.delete(origin)) return;
-        this.#gap({ reason: `own event ${id} did not come back from the bus` });
-        resolve(accepted);
-      }, ECHO_WAIT_MS);
       waiter.accepted = accepted;
+      waiter.deadline = Date.now() + ECHO_WAIT_MS;
       waiter.settle = (result) => {
-        clearTimeout(timer);
-        this.timers--;
+        if (--this.#awaiting === 0) this.#stopSweeper();
         resolve(result);
       };
+      this.#awaiting++;
+      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS);
     });
+  }
+
+  /** Echo timers running (part of the hub's `timers` stat): the sweeper, while publishes wait. */
+  get timers(): number {
+    return this.#sweeper === undefined ? 0 : 1;
+  }
+
+  // Resolves the publishes whose echo is late, reporting each as a gap.
+  #sweep(): void {
+    const now = Date.now();
+    for (const [origin, waiter] of this.#waiting) {
+      if (waiter.settle === undefined || waiter.deadline! > now) continue;
+      this.#waiting.delete(origin);
+      this.#gap({ reason: `own event ${waiter.accepted!.id} did not come back from the bus` });
+      waiter.settle(waiter.accepted!);
+    }
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   // One message from the bus, fanned out here; then the publish it echoes, if ours, settles.

@@ -4,6 +4,7 @@ import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { EventFieldError, Hub, HubError } from "../mod.ts";
 import type { Bridge, HubMessage, HubOptions } from "../mod.ts";
+import { until } from "./helpers/server.ts";
 
 async function read<T>(stream: ReadableStream<T>, n: number): Promise<T[]> {
   const reader = stream.getReader();
@@ -162,5 +163,23 @@ describe("Hub options", () => {
         { resetEvent: "app:reset" },
       ]
     ) new Hub(options).close();
+  });
+});
+
+describe("Hub echo waits", () => {
+  it("Hub.publishAsync resolves with the bus's id and reports a gap when its echo never comes, with one timer for all", async () => {
+    const gaps: unknown[] = [];
+    let next = 0;
+    const bridge: Bridge = { start() {}, publish: () => Promise.resolve(`1-${next++}`), close() {} };
+    const hub = new Hub<string>({ bridge, history: false, onBridgeEvent: (event) => gaps.push(event) });
+    const results = Promise.all([1, 2, 3].map((i) => hub.publishAsync("a", `lost ${i}`)));
+    await until(() => hub.stats().timers > 0, "the bus to answer");
+    assert.equal(hub.stats().timers, 1, "one sweeper for three waiting publishes");
+    assert.deepEqual((await results).map((r) => [r.id, r.delivered]), [["1-0", 0], ["1-1", 0], ["1-2", 0]]);
+    assert.equal(gaps.length, 3);
+    assert.match(String((gaps[0] as { reason: string }).reason), /own event 1-0 did not come back/);
+    assert.equal(hub.stats().timers, 0);
+    assert.equal(hub.stats().bridgeGaps, 3);
+    hub.close();
   });
 });
