@@ -9,7 +9,7 @@ import type { HubMessage } from "./message.ts";
 import { payloadOf } from "./_payload.ts";
 
 /** Why a client gets a reset event instead of (all of) what it missed. */
-export type ResetReason = "unknown-id" | "history-exceeded" | "bus-gap";
+export type ResetReason = "unknown-id" | "history-exceeded" | "history-unavailable" | "bus-gap";
 
 /** What a replay needs from its hub. */
 export interface ReplayContext<T> {
@@ -96,7 +96,12 @@ function send<T>(
   const { entries } = replay;
   if (!replay.complete) {
     const resume = entries.length === 0 && replay.latestId !== undefined ? replay.latestId : undefined;
-    const reason = entries.length > 0 ? "history-exceeded" : "unknown-id";
+    // A store that failed is not an unknown id: the events may well be there once it is back.
+    const reason = replay === FAILED_STORE
+      ? "history-unavailable"
+      : entries.length > 0
+      ? "history-exceeded"
+      : "unknown-id";
     subscriber.push(encodeReset(context.resetEvent, reason, resume));
   }
   const seen = new Set<string>();

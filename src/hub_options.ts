@@ -103,8 +103,9 @@ export interface HubOptions {
   retryAfter?: number;
   /**
    * The event type sent to a client whose `Last-Event-ID` cannot be fully replayed
-   * (unknown, malformed, or older than the history). Its data is JSON
-   * `{"reason":"unknown-id"}` or `{"reason":"history-exceeded"}`.
+   * (unknown, malformed, older than the history, or the store failed), or whose instance lost
+   * bus events. Its data is JSON `{"reason": …}`: `"unknown-id"`, `"history-exceeded"`,
+   * `"history-unavailable"` or `"bus-gap"` (see docs/guarantees.md).
    * @default {"sse-hub:reset"}
    */
   resetEvent?: string;

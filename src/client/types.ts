@@ -24,7 +24,12 @@ export type EventItem<E, K extends keyof E & string = keyof E & string> = {
 }[K];
 
 /** Why the server could not resume the stream from the client's last event id. */
-export type ResetReason = "unknown-id" | "history-exceeded" | "bus-gap" | (string & Record<never, never>);
+export type ResetReason =
+  | "unknown-id"
+  | "history-exceeded"
+  | "history-unavailable"
+  | "bus-gap"
+  | (string & Record<never, never>);
 
 /**
  * The server's `sse-hub:reset` event: events were missed that no replay can bring back, so
@@ -33,7 +38,10 @@ export type ResetReason = "unknown-id" | "history-exceeded" | "bus-gap" | (strin
 export interface ResetItem {
   /** Always `"reset"`. */
   type: "reset";
-  /** Why: `"unknown-id"`, `"history-exceeded"`, `"bus-gap"` (or `"unknown"` when the data was unreadable). */
+  /**
+   * Why: `"unknown-id"`, `"history-exceeded"`, `"history-unavailable"` (the server's store could
+   * not answer), `"bus-gap"` (or `"unknown"` when the data was unreadable).
+   */
   reason: ResetReason;
   /** The last event id after the reset. */
   id: string;

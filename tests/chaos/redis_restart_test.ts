@@ -12,7 +12,7 @@ describe(`chaos: redis-server killed and restarted (${runtime} demo processes)`,
     assertContract(result);
     for (const [reason, count] of Object.entries(result.resetReasons)) {
       assert.ok(
-        ["bus-gap", "unknown-id", "history-exceeded"].includes(reason),
+        ["bus-gap", "unknown-id", "history-exceeded", "history-unavailable"].includes(reason),
         `${count}× reset reason ${reason}`,
       );
     }

@@ -141,6 +141,20 @@ describe("Hub delivery guarantees over HTTP", () => {
     await t.stop();
   });
 
+  it("Hub.response sends a reset with reason history-unavailable when the store fails, then goes live", async () => {
+    const failing: HistoryStore = { append() {}, since: () => Promise.reject(new Error("Redis is down")) };
+    const t = start({ history: failing });
+    const client = await t.connect("topic=a", { "last-event-id": "1-0" });
+    const [reset] = await client.take(1);
+    assert.equal(reset!.event, "sse-hub:reset");
+    assert.deepEqual(JSON.parse(reset!.data), { reason: "history-unavailable" });
+    await until(() => t.hub.size === 1, "the subscriber to go live");
+    t.hub.publish("a", "live");
+    assert.equal((await client.next()).data, "live");
+    await client.close();
+    await t.stop();
+  });
+
   it("Hub sends every client a reset with reason bus-gap when its bridge reports a gap it could not recover", async () => {
     let sink!: BridgeSink;
     const bridge: Bridge = { start: (s) => void (sink = s), publish: () => Promise.resolve("1"), close() {} };
