@@ -17,6 +17,18 @@ export class Guard {
     }
   }
 
+  /**
+   * Marks the hub busy for a publish that found it idle (`assertIdle`); `leave()` ends it.
+   * The publish path uses these instead of `run`: no closure per publish.
+   */
+  enter(): void {
+    this.#busy = true;
+  }
+
+  leave(): void {
+    this.#busy = false;
+  }
+
   /** @throws {HubError} `"reentrant"` while busy. */
   assertIdle(): void {
     if (!this.#busy) return;

@@ -99,12 +99,15 @@ export class Hub<T = unknown> {
    */
   publish(topic: string, data: T, options?: { event?: string }): PublishResult {
     const event = this.#checkPublish(topic, options?.event, false);
-    return this.#guard.run(() => {
+    this.#guard.enter(); // #checkPublish found it idle
+    try {
       const id = this.#nextId();
       // Serialized and encoded once, here; every subscriber gets these same bytes.
       const bytes = encodePublished(id, event, data, this.#settings.options.serialize);
       return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes) };
-    });
+    } finally {
+      this.#guard.leave();
+    }
   }
 
   /**
