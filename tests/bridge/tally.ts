@@ -1,5 +1,7 @@
 // Counts what one subscriber got against what was published: the numbers a delivery guarantee
-// is about (lost, duplicated, reordered, resets), for fault-injection tests.
+// is about (lost, duplicated, reordered, resets), for the in-process fault tests. It counts every
+// acknowledged publish as owed; chaos/ledger.ts, for clients that join mid-run, counts from a
+// client's first event and excuses what a reset covers.
 
 /** One subscriber's count. */
 export interface Tally {
@@ -46,9 +48,5 @@ export function tally(
   return { published: acknowledged.size, delivered: received.length, lost, duplicated, reordered, resets };
 }
 
-/** Orders Redis Stream ids (`<ms>-<seq>`). */
-export function compareStreamIds(a: string, b: string): number {
-  const [msA, seqA] = a.split("-").map(BigInt) as [bigint, bigint];
-  const [msB, seqB] = b.split("-").map(BigInt) as [bigint, bigint];
-  return msA < msB ? -1 : msA > msB ? 1 : seqA < seqB ? -1 : seqA > seqB ? 1 : 0;
-}
+/** Orders Redis Stream ids (`<ms>-<seq>`): the bridge's own comparison. */
+export { compareStreamIds } from "../../src/bridge/_redis.ts";
