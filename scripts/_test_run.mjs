@@ -121,7 +121,11 @@ export function run(cmd, args, { env = {}, deadline = Infinity, echo = true, cwd
  * Runs one test file on `runtime` ("deno" | "bun") from `cwd`, killed after `deadline` s;
  * `checked`: types were checked already (Deno skips its own check). JUnit goes to `artifacts`.
  */
-export async function runFile(runtime, file, { deadline, checked = false, cwd = root, artifacts, env = {}, echo = true }) {
+export async function runFile(
+  runtime,
+  file,
+  { deadline, checked = false, cwd = root, artifacts, env = {}, echo = true },
+) {
   const junit = join(artifacts, `${runtime}-${file.replace(/[^\w.-]+/g, "_")}.xml`);
   rmSync(junit, { force: true });
   const args = runtime === "deno"
@@ -144,4 +148,3 @@ export async function runFile(runtime, file, { deadline, checked = false, cwd = 
   }
   return tally;
 }
-

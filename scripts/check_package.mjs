@@ -9,7 +9,17 @@
 //   node scripts/check_package.mjs          exit 0 when the package works, 1 with the reasons
 //   KEEP=1 node scripts/check_package.mjs   keeps the temp directory for a look
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -20,7 +30,12 @@ const problems = [];
 
 function run(what, cmd, args, cwd) {
   const started = Date.now();
-  const result = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1" } });
+  const result = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   const ok = result.status === 0;
   console.log(`${ok ? "ok" : "FAILED"}: ${what} (${Date.now() - started} ms)`);
   if (!ok) problems.push(`${what}:\n${result.error ?? ""}${result.stdout}${result.stderr}`.trimEnd());
@@ -38,10 +53,20 @@ try {
   const stage = join(work, "stage");
   const skip = new Set(["node_modules", ".git", "dist", "test-artifacts", "bench", "soak"]);
   cpSync(root, stage, { recursive: true, filter: (src) => !skip.has(relative(root, src).split("/")[0]) });
-  run("build (tsc -p tsconfig.build.json)", join(modules, ".bin", "tsc"), ["-p", "tsconfig.build.json"], stage);
+  run(
+    "build (tsc -p tsconfig.build.json)",
+    join(modules, ".bin", "tsc"),
+    ["-p", "tsconfig.build.json"],
+    stage,
+  );
 
   // 2. npm pack: what `files` ships.
-  const pack = run("npm pack", "npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], stage);
+  const pack = run(
+    "npm pack",
+    "npm",
+    ["pack", "--ignore-scripts", "--json", "--pack-destination", work],
+    stage,
+  );
   if (pack.status !== 0) throw new Error("npm pack failed");
   const [{ filename, files }] = JSON.parse(pack.stdout);
   const shipped = new Set(files.map((f) => f.path));
@@ -56,7 +81,9 @@ try {
     for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
       if (/^(https?:|mailto:|#)/.test(target)) continue;
       const path = target.split("#")[0].replace(/^\.\//, "");
-      if (!shipped.has(path)) problems.push(`${doc} links to ${target}, which the package does not ship (make it absolute)`);
+      if (!shipped.has(path)) {
+        problems.push(`${doc} links to ${target}, which the package does not ship (make it absolute)`);
+      }
     }
   }
   for (const map of [...shipped].filter((p) => p.endsWith(".map"))) {
@@ -70,7 +97,9 @@ try {
     if (key === "./package.json") continue;
     const name = key === "." ? "mod" : key.slice(2);
     for (const ext of [".js", ".d.ts", ".js.map", ".d.ts.map"]) {
-      if (!shipped.has(`dist/${name}${ext}`)) problems.push(`export "${key}": the tarball lacks dist/${name}${ext}`);
+      if (!shipped.has(`dist/${name}${ext}`)) {
+        problems.push(`export "${key}": the tarball lacks dist/${name}${ext}`);
+      }
     }
   }
 
@@ -80,23 +109,47 @@ try {
   for (const kind of ["node", "bun"]) {
     const dir = join(work, `consumer-${kind}`);
     mkdirSync(dir);
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `consumer-${kind}`, private: true, type: "module" }));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: `consumer-${kind}`, private: true, type: "module" }),
+    );
     for (const file of readdirSync(fixture)) cpSync(join(fixture, file), join(dir, file));
     consumers[kind] = dir;
   }
   run(
     "npm install --offline <tarball>",
     "npm",
-    ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "--cache", join(work, "npm-cache"), join(work, filename)],
+    [
+      "install",
+      "--offline",
+      "--ignore-scripts",
+      "--no-audit",
+      "--no-fund",
+      "--cache",
+      join(work, "npm-cache"),
+      join(work, filename),
+    ],
     consumers.node,
   );
-  cpSync(join(consumers.node, "node_modules", "sse-hub"), join(consumers.bun, "node_modules", "sse-hub"), { recursive: true });
+  cpSync(join(consumers.node, "node_modules", "sse-hub"), join(consumers.bun, "node_modules", "sse-hub"), {
+    recursive: true,
+  });
   for (const name of ["@types/node", "undici-types"]) link(consumers.node, name);
   for (const name of ["bun-types", "@types/node", "undici-types"]) link(consumers.bun, name);
 
   const tsc = join(modules, ".bin", "tsc");
-  run("tsc: consumer with only @types/node (skipLibCheck: false)", tsc, ["-p", "tsconfig.node.json"], consumers.node);
-  run("tsc: consumer with only bun-types (skipLibCheck: false)", tsc, ["-p", "tsconfig.bun.json"], consumers.bun);
+  run(
+    "tsc: consumer with only @types/node (skipLibCheck: false)",
+    tsc,
+    ["-p", "tsconfig.node.json"],
+    consumers.node,
+  );
+  run(
+    "tsc: consumer with only bun-types (skipLibCheck: false)",
+    tsc,
+    ["-p", "tsconfig.bun.json"],
+    consumers.bun,
+  );
   if (existsSync(join(consumers.node, "out", "consumer.js"))) {
     run("node runs the consumer", process.execPath, ["out/consumer.js"], consumers.node);
   } else problems.push("tsc emitted no out/consumer.js for Node to run");

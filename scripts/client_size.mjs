@@ -17,7 +17,12 @@ const root = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "sse-hub-client-size-"));
 try {
   execFileSync(join(root, "node_modules/.bin/bun"), [
-    "build", "--minify", "--target=browser", "--format=esm", `--outfile=${join(dir, "client.js")}`, join(root, "client.ts"),
+    "build",
+    "--minify",
+    "--target=browser",
+    "--format=esm",
+    `--outfile=${join(dir, "client.js")}`,
+    join(root, "client.ts"),
   ], { stdio: ["ignore", "ignore", "inherit"] });
   const code = readFileSync(join(dir, "client.js"));
   const gzipped = gzipSync(code, { level: 9 }).length;

@@ -9,7 +9,16 @@
 //   node scripts/mutation_check.mjs signal     only those whose name contains "signal"
 //
 // The table it prints is kept in tests/README.md.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runFile } from "./_test_run.mjs";
@@ -23,31 +32,169 @@ const KEEP_ALIVE = ["tests/keep_alive_test.ts", "tests/hub_test.ts"];
 /** name, file, the exact text to replace and its replacement, and the tests to run. */
 const MUTATIONS = [
   // Unsubscribe paths.
-  ["cancel of an HTTP response's stream does nothing", "src/_byte_subscriber.ts", "      cancel: () => left(false),", "      cancel: () => {},", UNSUBSCRIBE],
-  ["cancel of an in-process subscribe stream does nothing", "src/_subscriber.ts", "      cancel: left,", "      cancel: () => {},", UNSUBSCRIBE],
-  ["request.signal is not listened to", "src/_byte_subscriber.ts", "    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => left(true));\n", "", UNSUBSCRIBE],
-  ["subscribe's signal is not listened to", "src/hub.ts", "    subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));\n", "", UNSUBSCRIBE],
-  ["an abort after subscribing is ignored (request.signal and subscribe signal)", "src/_subscriber.ts", '    signal.addEventListener("abort", leave, { once: true });\n', "", UNSUBSCRIBE],
-  ["an already aborted signal is ignored (request.signal and subscribe signal)", "src/_subscriber.ts", "    if (signal.aborted) return leave();\n", "    if (signal.aborted) return;\n", UNSUBSCRIBE],
+  [
+    "cancel of an HTTP response's stream does nothing",
+    "src/_byte_subscriber.ts",
+    "    this.owner.left(this, false);\n  }",
+    "  }",
+    UNSUBSCRIBE,
+  ],
+  [
+    "cancel of an in-process subscribe stream does nothing",
+    "src/_subscriber.ts",
+    "      cancel: left,",
+    "      cancel: () => {},",
+    UNSUBSCRIBE,
+  ],
+  [
+    "request.signal is not listened to",
+    "src/_byte_subscriber.ts",
+    "    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => this.owner.left(this, true));\n",
+    "",
+    ["tests/http/workers_test.ts"],
+  ],
+  [
+    "subscribe's signal is not listened to",
+    "src/hub.ts",
+    "    subscriber.leaveOnAbort(options.signal, () => this.#fanOut.remove(subscriber, true));\n",
+    "",
+    UNSUBSCRIBE,
+  ],
+  [
+    "an abort after subscribing is ignored (request.signal and subscribe signal)",
+    "src/_subscriber.ts",
+    '    signal.addEventListener("abort", leave, { once: true });\n',
+    "",
+    UNSUBSCRIBE,
+  ],
+  [
+    "an already aborted signal is ignored (request.signal and subscribe signal)",
+    "src/_subscriber.ts",
+    "    if (signal.aborted) return leave();\n",
+    "    if (signal.aborted) return;\n",
+    UNSUBSCRIBE,
+  ],
   // Overflow branches.
-  ['"close": a full subscriber is neither closed nor counted (the event is lost)', "src/_fan_out.ts", "    this.counters.slowDisconnects++;\n", "    return;\n", OVERFLOW],
-  ['"close": a full subscriber is closed but not counted', "src/_fan_out.ts", "    this.counters.slowDisconnects++;\n", "", OVERFLOW],
-  ['"drop" closes instead of dropping', "src/_fan_out.ts", 'if (this.overflow === "drop" && subscriber.held === undefined) {', "if (false) {", OVERFLOW],
-  ['"drop": a dropped event is not counted', "src/_fan_out.ts", "      this.counters.dropped++;\n", "", OVERFLOW],
-  ["HTTP: bufferBytes is ignored (never full)", "src/_byte_subscriber.ts", "    if (this.#queued > 0 && this.#queued + bytes.byteLength > this.budget) return FULL;\n", "", OVERFLOW],
-  ["in-process: bufferMessages is ignored (never full)", "src/_subscriber.ts", "    if (room < 1 && room < this.budget) return FULL;", "", OVERFLOW],
-  ['held during an async replay: "drop" drops instead of closing', "src/_fan_out.ts", 'if (this.overflow === "drop" && subscriber.held === undefined) {', 'if (this.overflow === "drop") {', HELD],
-  ["held during an async replay: the budget is ignored", "src/_subscriber.ts", "      if (this.#heldSize > 0 && this.#heldSize + size > this.budget) return FULL;\n", "", HELD],
+  [
+    '"close": a full subscriber is neither closed nor counted (the event is lost)',
+    "src/_fan_out.ts",
+    "    this.counters.slowDisconnects++;\n",
+    "    return;\n",
+    OVERFLOW,
+  ],
+  [
+    '"close": a full subscriber is closed but not counted',
+    "src/_fan_out.ts",
+    "    this.counters.slowDisconnects++;\n",
+    "",
+    OVERFLOW,
+  ],
+  [
+    '"drop" closes instead of dropping',
+    "src/_fan_out.ts",
+    'if (this.overflow === "drop" && subscriber.held === undefined) {',
+    "if (false) {",
+    OVERFLOW,
+  ],
+  [
+    '"drop": a dropped event is not counted',
+    "src/_fan_out.ts",
+    "      this.counters.dropped++;\n",
+    "",
+    OVERFLOW,
+  ],
+  [
+    "HTTP: bufferBytes is ignored (never full)",
+    "src/_byte_subscriber.ts",
+    "    if (this.#queued > 0 && this.#queued + bytes.byteLength > this.budget) return FULL;\n",
+    "",
+    OVERFLOW,
+  ],
+  [
+    "in-process: bufferMessages is ignored (never full)",
+    "src/_subscriber.ts",
+    "    if (room < 1 && room < this.budget) return FULL;",
+    "",
+    OVERFLOW,
+  ],
+  [
+    'held during an async replay: "drop" drops instead of closing',
+    "src/_fan_out.ts",
+    'if (this.overflow === "drop" && subscriber.held === undefined) {',
+    'if (this.overflow === "drop") {',
+    HELD,
+  ],
+  [
+    "held during an async replay: the budget is ignored",
+    "src/_subscriber.ts",
+    "      if (this.#heldSize > 0 && this.#heldSize + size > this.budget) return FULL;\n",
+    "",
+    HELD,
+  ],
   // Keep-alive settings.
-  ["Hub: the keepAlive number is ignored (always 4 s)", "src/_settings.ts", "keepAlive: options.keepAlive ?? 4000,", "keepAlive: options.keepAlive === false ? false : 4000,", KEEP_ALIVE],
-  ["Hub: keepAlive: false is ignored (a 0 ms timer)", "src/_keep_alive.ts", "    if (this.interval === false) return;\n", "", KEEP_ALIVE],
-  ["Hub: keepAlive: false means the 4 s default", "src/_settings.ts", "keepAlive: options.keepAlive ?? 4000,", "keepAlive: options.keepAlive || 4000,", KEEP_ALIVE],
-  ["Hub: the keep-alive tick sends nothing", "src/_keep_alive.ts", "if (!subscriber.wrote && subscriber.wantsBytes) subscriber.push(PING);", "", KEEP_ALIVE],
-  ['Hub: keepAliveTimer: "per-connection" is ignored (one shared timer)', "src/_settings.ts", 'keepAlivePerConnection: options.keepAliveTimer === "per-connection",', "keepAlivePerConnection: false,", KEEP_ALIVE],
-  ["Hub: a per-connection timer is never started", "src/_keep_alive.ts", "      this.#perConnection.set(subscriber, setInterval(() => ping(subscriber), this.interval));\n", "", KEEP_ALIVE],
-  ["createEventStream: the keepAlive number is ignored (always 4 s)", "src/_stream_connection.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive === false ? false : 4000;", KEEP_ALIVE],
-  ["createEventStream: keepAlive: false is ignored (a 0 ms timer)", "src/_stream_connection.ts", "    if (interval !== false) {\n", "    if (true) {\n", KEEP_ALIVE],
-  ["createEventStream: keepAlive: false means the 4 s default", "src/_stream_connection.ts", "const interval = options.keepAlive ?? 4000;", "const interval = options.keepAlive || 4000;", KEEP_ALIVE],
+  [
+    "Hub: the keepAlive number is ignored (always 4 s)",
+    "src/_settings.ts",
+    "keepAlive: options.keepAlive ?? 4000,",
+    "keepAlive: options.keepAlive === false ? false : 4000,",
+    KEEP_ALIVE,
+  ],
+  [
+    "Hub: keepAlive: false is ignored (a 0 ms timer)",
+    "src/_keep_alive.ts",
+    "    if (this.interval === false) return;\n",
+    "",
+    KEEP_ALIVE,
+  ],
+  [
+    "Hub: keepAlive: false means the 4 s default",
+    "src/_settings.ts",
+    "keepAlive: options.keepAlive ?? 4000,",
+    "keepAlive: options.keepAlive || 4000,",
+    KEEP_ALIVE,
+  ],
+  [
+    "Hub: the keep-alive tick sends nothing",
+    "src/_keep_alive.ts",
+    "if (!subscriber.wrote && subscriber.wantsBytes) subscriber.push(PING);",
+    "",
+    KEEP_ALIVE,
+  ],
+  [
+    'Hub: keepAliveTimer: "per-connection" is ignored (one shared timer)',
+    "src/_settings.ts",
+    'keepAlivePerConnection: options.keepAliveTimer === "per-connection",',
+    "keepAlivePerConnection: false,",
+    KEEP_ALIVE,
+  ],
+  [
+    "Hub: a per-connection timer is never started",
+    "src/_keep_alive.ts",
+    "      this.#perConnection.set(subscriber, setInterval(() => ping(subscriber), this.interval));\n",
+    "",
+    KEEP_ALIVE,
+  ],
+  [
+    "createEventStream: the keepAlive number is ignored (always 4 s)",
+    "src/_stream_connection.ts",
+    "const interval = options.keepAlive ?? 4000;",
+    "const interval = options.keepAlive === false ? false : 4000;",
+    KEEP_ALIVE,
+  ],
+  [
+    "createEventStream: keepAlive: false is ignored (a 0 ms timer)",
+    "src/_stream_connection.ts",
+    "    if (interval !== false) {\n",
+    "    if (true) {\n",
+    KEEP_ALIVE,
+  ],
+  [
+    "createEventStream: keepAlive: false means the 4 s default",
+    "src/_stream_connection.ts",
+    "const interval = options.keepAlive ?? 4000;",
+    "const interval = options.keepAlive || 4000;",
+    KEEP_ALIVE,
+  ],
 ].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));
 
 const only = process.argv[2];
@@ -66,8 +213,16 @@ async function runTests(files) {
   const failing = { deno: [], bun: [] };
   for (const runtime of ["deno", "bun"]) {
     for (const file of files) {
-      const tally = await runFile(runtime, file, { deadline: 180, checked: true, cwd: scratch, artifacts, echo: false });
-      failing[runtime].push(...tally.failures.map((name) => `${file.replace(/^tests\//, "")}: ${name.split(" > ").at(-1)}`));
+      const tally = await runFile(runtime, file, {
+        deadline: 180,
+        checked: true,
+        cwd: scratch,
+        artifacts,
+        echo: false,
+      });
+      failing[runtime].push(
+        ...tally.failures.map((name) => `${file.replace(/^tests\//, "")}: ${name.split(" > ").at(-1)}`),
+      );
     }
   }
   return failing;
@@ -86,14 +241,18 @@ try {
     const original = readFileSync(path, "utf8");
     if (original.split(mutation.from).length !== 2) {
       holes++;
-      rows.push(`| ${mutation.name} | \`${mutation.file}\` | STALE: the text to break is not found exactly once | |`);
+      rows.push(
+        `| ${mutation.name} | \`${mutation.file}\` | STALE: the text to break is not found exactly once | |`,
+      );
       continue;
     }
     writeFileSync(path, original.replace(mutation.from, mutation.to));
     try {
       const { deno, bun } = await runTests(mutation.tests);
       if (deno.length + bun.length === 0) holes++;
-      const cell = (names) => (names.length === 0 ? "— (survives)" : names.map((n) => n.replace(/\|/g, "\\|")).join("<br>"));
+      const cell = (
+        names,
+      ) => (names.length === 0 ? "— (survives)" : names.map((n) => n.replace(/\|/g, "\\|")).join("<br>"));
       rows.push(`| ${mutation.name} | \`${mutation.file}\` | ${cell(deno)} | ${cell(bun)} |`);
       console.log(`${deno.length + bun.length === 0 ? "SURVIVED" : "caught"}: ${mutation.name}`);
     } finally {

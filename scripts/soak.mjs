@@ -34,26 +34,35 @@ async function startServer(runtime, scenario) {
   const [command, args] = runtime === "deno"
     ? [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", "soak/server.ts"]]
     : [bin("bun"), ["run", "soak/server.ts"]];
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const log = createWriteStream(join(root, "test-artifacts", `soak-${runtime}-${scenario}.log`));
   child.stderr.pipe(log);
-  const url = await scenarios.withDeadline(new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line) resolve(JSON.parse(line).url);
-    });
-    child.once("exit", (code) => reject(new Error(`the soak server exited (${code})`)));
-  }), 30_000, "the soak server to listen");
+  const url = await scenarios.withDeadline(
+    new Promise((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+        const line = out.split("\n").find((l) => l.startsWith("{"));
+        if (line) resolve(JSON.parse(line).url);
+      });
+      child.once("exit", (code) => reject(new Error(`the soak server exited (${code})`)));
+    }),
+    30_000,
+    "the soak server to listen",
+  );
   return {
     url,
     stats: (gc = false) => fetch(`${url}/stats${gc ? "?gc" : ""}`).then((r) => r.json()),
-    stop: () => new Promise((resolve) => {
-      child.once("exit", resolve);
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+      }),
   };
 }
 
@@ -68,7 +77,13 @@ for (const runtime of runtimes) {
     let row;
     try {
       const scenario = scenarios[plan.name];
-      if (plan.warmup) await scenario({ url: server.url, cycles: Math.round(plan.warmup * scale) || 1, stats: server.stats });
+      if (plan.warmup) {
+        await scenario({
+          url: server.url,
+          cycles: Math.round(plan.warmup * scale) || 1,
+          stats: server.stats,
+        });
+      }
       const baseline = await server.stats(true);
       const result = await scenario({ url: server.url, cycles, stats: server.stats });
       // Every client is gone: wait for the hub to notice, then measure.
@@ -103,7 +118,19 @@ for (const runtime of runtimes) {
       };
     } catch (error) {
       failed = true;
-      row = { scenario: plan.name, runtime, cycles: 0, rss: "-", heap: "-", leaked: "-", timers: "-", unhandled: "-", seconds: Math.round((Date.now() - started) / 1000), note: `FAILED: ${error.message}`, bad: true };
+      row = {
+        scenario: plan.name,
+        runtime,
+        cycles: 0,
+        rss: "-",
+        heap: "-",
+        leaked: "-",
+        timers: "-",
+        unhandled: "-",
+        seconds: Math.round((Date.now() - started) / 1000),
+        note: `FAILED: ${error.message}`,
+        bad: true,
+      };
     } finally {
       await server.stop();
     }
@@ -112,10 +139,14 @@ for (const runtime of runtimes) {
   }
 }
 
-console.log("\n| scenario | runtime | cycles | server RSS MB (baseline → peak → final) | heap MB (baseline → peak → final) | leaked subscribers | timers left | unhandled errors | s | notes |");
+console.log(
+  "\n| scenario | runtime | cycles | server RSS MB (baseline → peak → final) | heap MB (baseline → peak → final) | leaked subscribers | timers left | unhandled errors | s | notes |",
+);
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of rows) {
-  console.log(`| ${r.scenario} | ${r.runtime} | ${r.cycles} | ${r.rss} | ${r.heap} | ${r.leaked} | ${r.timers} | ${r.unhandled} | ${r.seconds} | ${r.note} |`);
+  console.log(
+    `| ${r.scenario} | ${r.runtime} | ${r.cycles} | ${r.rss} | ${r.heap} | ${r.leaked} | ${r.timers} | ${r.unhandled} | ${r.seconds} | ${r.note} |`,
+  );
 }
 console.log(failed ? "\nsoak: FAILED" : "\nsoak: ok");
 process.exit(failed ? 1 : 0);

@@ -52,7 +52,12 @@ function testFiles(targets) {
 
 const onPath = (command) => spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
 const TOOLS = [
-  { tool: "redis-server", apt: "redis-server", present: () => existsSync("/usr/bin/redis-server"), used: /startRedis|redis-server/ },
+  {
+    tool: "redis-server",
+    apt: "redis-server",
+    present: () => existsSync("/usr/bin/redis-server"),
+    used: /startRedis|redis-server/,
+  },
   { tool: "chromium", apt: "chromium", present: () => existsSync("/usr/bin/chromium"), used: /chromium/ },
   { tool: "go", apt: "golang-go", present: () => onPath("go"), used: /\bgo build|buildSlowClient/ },
 ];
@@ -94,8 +99,12 @@ async function check(label, cmd, args) {
 /** Deno reports a test that calls `t.skip()` while running as passed: runtime skips are refused. */
 function checkNoRuntimeSkips(files) {
   const offenders = files.filter((file) => /\bt\.skip\(/.test(readFileSync(join(root, file), "utf8")));
-  if (offenders.length > 0) console.log(`runtime t.skip() (Deno counts it as a pass) in: ${offenders.join(", ")}`);
-  console.log(`${offenders.length === 0 ? "ok" : "FAILED"}: no runtime t.skip() in tests (skip at registration)`);
+  if (offenders.length > 0) {
+    console.log(`runtime t.skip() (Deno counts it as a pass) in: ${offenders.join(", ")}`);
+  }
+  console.log(
+    `${offenders.length === 0 ? "ok" : "FAILED"}: no runtime t.skip() in tests (skip at registration)`,
+  );
   checks.push({ label: "no runtime t.skip()", ok: offenders.length === 0 });
 }
 
@@ -112,22 +121,62 @@ async function main() {
   const undated = files.filter((file) => /from "node:test"/.test(readFileSync(join(root, file), "utf8")));
   if (undated.length > 0) {
     console.log(
-      `note: no per-test deadline under deno test (import describe/it from tests/helpers/timed.ts): ${undated.join(", ")}`,
+      `note: no per-test deadline under deno test (import describe/it from tests/helpers/timed.ts): ${
+        undated.join(", ")
+      }`,
     );
   }
   mkdirSync(artifacts, { recursive: true });
 
   const checked = !process.env.SKIP_CHECKS;
   if (checked) {
-    await check("deno check", bin("deno"), ["check", "--quiet", "mod.ts", "client.ts", "redis.ts", "src/", "tests/", "examples/", "bench/"]);
+    await check("deno check", bin("deno"), [
+      "check",
+      "--quiet",
+      "mod.ts",
+      "client.ts",
+      "redis.ts",
+      "src/",
+      "tests/",
+      "examples/",
+      "bench/",
+    ]);
     await check("deno lint", bin("deno"), ["lint", "--quiet"]);
-    await check("deno doc --lint mod.ts client.ts redis.ts", bin("deno"), ["doc", "--lint", "mod.ts", "client.ts", "redis.ts"]);
-    await check("deno test --doc (JSDoc examples run)", bin("deno"), ["test", "--doc", "--allow-all", "--quiet", "mod.ts", "client.ts", "redis.ts", "src/"]);
-    await check("tsc: web-standard globals only (mod.ts)", bin("tsc"), ["--noEmit", "-p", "tsconfig.web.json"]);
+    await check("deno doc --lint mod.ts client.ts redis.ts", bin("deno"), [
+      "doc",
+      "--lint",
+      "mod.ts",
+      "client.ts",
+      "redis.ts",
+    ]);
+    await check("deno test --doc (JSDoc examples run)", bin("deno"), [
+      "test",
+      "--doc",
+      "--allow-all",
+      "--quiet",
+      "mod.ts",
+      "client.ts",
+      "redis.ts",
+      "src/",
+    ]);
+    await check("tsc: web-standard globals only (mod.ts)", bin("tsc"), [
+      "--noEmit",
+      "-p",
+      "tsconfig.web.json",
+    ]);
     await check("tsc: with bun-types (tests, Bun example)", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);
     await check("package.json and deno.json agree", process.execPath, ["scripts/check_manifests.mjs"]);
-    await check("deno publish --dry-run (JSR package)", bin("deno"), ["publish", "--dry-run", "--allow-dirty", "--quiet"]);
-    await check("npm pack: installs offline, type-checks with only @types/node / only bun-types, runs on Node and Bun", process.execPath, ["scripts/check_package.mjs"]);
+    await check("deno publish --dry-run (JSR package)", bin("deno"), [
+      "publish",
+      "--dry-run",
+      "--allow-dirty",
+      "--quiet",
+    ]);
+    await check(
+      "npm pack: installs offline, type-checks with only @types/node / only bun-types, runs on Node and Bun",
+      process.execPath,
+      ["scripts/check_package.mjs"],
+    );
     checkNoRuntimeSkips(files);
   }
 
@@ -138,7 +187,13 @@ async function main() {
       const left = Math.floor((end - Date.now()) / 1000);
       let tally;
       if (left <= 0) {
-        tally = { passed: 0, failed: 1, skipped: 0, failures: [`not run: ${runtime}'s ${RUNTIME_DEADLINE_S} s deadline passed`], skips: [] };
+        tally = {
+          passed: 0,
+          failed: 1,
+          skipped: 0,
+          failures: [`not run: ${runtime}'s ${RUNTIME_DEADLINE_S} s deadline passed`],
+          skips: [],
+        };
       } else {
         tally = await runFile(runtime, file, {
           deadline: Math.min(FILE_DEADLINE_S, left),
@@ -157,12 +212,16 @@ function report(files, results) {
   const sum = (runtime, key) => files.reduce((a, f) => a + (results[f][runtime]?.[key] ?? 0), 0);
   console.log("\n| runtime | passed | failed | skipped |\n| --- | --- | --- | --- |");
   for (const runtime of RUNTIMES) {
-    console.log(`| ${runtime} | ${sum(runtime, "passed")} | ${sum(runtime, "failed")} | ${sum(runtime, "skipped")} |`);
+    console.log(
+      `| ${runtime} | ${sum(runtime, "passed")} | ${sum(runtime, "failed")} | ${sum(runtime, "skipped")} |`,
+    );
   }
   const checkFailed = checks.filter((c) => !c.ok).length;
   if (checks.length) console.log(`| static checks | ${checks.length - checkFailed} | ${checkFailed} | 0 |`);
 
-  const skips = files.flatMap((f) => RUNTIMES.flatMap((r) => (results[f][r]?.skips ?? []).map((s) => `${r}: ${f}: ${s}`)));
+  const skips = files.flatMap((f) =>
+    RUNTIMES.flatMap((r) => (results[f][r]?.skips ?? []).map((s) => `${r}: ${f}: ${s}`))
+  );
   if (skips.length > 0) {
     console.log(`\nSKIPPED (not passed), ${skips.length}:`);
     for (const line of skips) console.log(`  ${line}`);
@@ -177,9 +236,13 @@ function report(files, results) {
     console.log("\nFAILED:");
     for (const c of checks.filter((c) => !c.ok)) console.log(`  check: ${c.label}`);
     for (const f of files) {
-      for (const r of RUNTIMES) for (const name of results[f][r]?.failures ?? []) console.log(`  ${r}: ${f}: ${name}`);
+      for (const r of RUNTIMES) {
+        for (const name of results[f][r]?.failures ?? []) console.log(`  ${r}: ${f}: ${name}`);
+      }
     }
-    if (files.some((f) => f.includes("fuzz"))) console.log(`\nreplay the fuzz inputs: FUZZ_SEED=${FUZZ_SEED} npm test`);
+    if (files.some((f) => f.includes("fuzz"))) {
+      console.log(`\nreplay the fuzz inputs: FUZZ_SEED=${FUZZ_SEED} npm test`);
+    }
   }
   console.log(`tests: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -3,51 +3,92 @@
 // object every subscriber gets); while the runtime is still writing, events wait in `#chunks`
 // and its next read takes them all as ONE chunk. A busy connection thus costs one enqueue and
 // one socket write per read, not per event, and the budget counts exactly the bytes waiting.
+// With a linger, a stream also keeps back what comes within one window of its last write.
+//
+// The subscriber is its stream's underlying source (`start`, `pull`, `cancel` are its own
+// methods): no closure per connection, nothing that keeps the request alive.
 import { DELIVERED, FAILED, FULL, type Offer, Subscriber } from "./_subscriber.ts";
+import type { Linger, Lingering } from "./_linger.ts";
 import type { HubMessage } from "./message.ts";
 
 // Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
-// listener sees it ("legacy behavior"); it calls the stream's `cancel` on disconnect anyway.
-// Elsewhere (Bun.serve, workerd) an abort means the client left: listen there too.
-const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis);
+// listener sees it ("legacy behavior"); on Bun.serve, merely reading it costs about 0.6 KB per
+// connection. Both call the stream's `cancel` on a disconnect, so it is not even read there.
+// Elsewhere (workerd, Node adapters) an abort means the client left: listen there too.
+const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis) && !("Bun" in globalThis);
 
 /** The most bytes one read takes from what waits (one event may be bigger on its own). */
 const MAX_CHUNK = 64 * 1024;
 
-export class ByteSubscriber<T> extends Subscriber<T> {
-  readonly wantsBytes = true;
-  #chunks: Uint8Array[] = [];
+/** What the hub gives each of its HTTP streams (one object per hub). */
+export interface ByteStreamOwner<T> {
+  /** What every stream starts with. */
+  readonly opening: Uint8Array;
+  readonly linger: Linger | undefined;
+  /** The stream started: replay from `lastEventId`, then go live. */
+  joined(subscriber: ByteSubscriber<T>, lastEventId: string | undefined): void;
+  /** The client left (`endStream`: end the stream too). */
+  left(subscriber: ByteSubscriber<T>, endStream: boolean): void;
+}
+
+export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
+  #chunks: Uint8Array[] | undefined; // made on first need: most connections are idle
   #queued = 0;
   /** The runtime asked for data (our `pull` ran) and has not been given any yet. */
   #reading = false;
+  /** The linger window of the last hand-off, and whether bytes wait for the window's end. */
+  #window = 0;
+  #lingering = false;
+  #lastEventId: string | undefined;
+
+  constructor(
+    topics: readonly string[],
+    filter: ((message: HubMessage<T>) => boolean) | undefined,
+    budget: number,
+    readonly owner: ByteStreamOwner<T>,
+  ) {
+    super(topics, filter, budget);
+  }
 
   /**
-   * Its stream: `start` enqueues `opening` then calls `joined` (replay, then fan-out); the
-   * client leaving calls `left` (the stream's `cancel`, or the request's `signal` where it
-   * means that; `left(true)` then ends the stream too). The stream itself queues nothing
-   * (high-water mark 0): this subscriber keeps what waits and hands it over, coalesced, when
-   * the runtime reads.
+   * Its stream: `start` enqueues the opening, then replays from `lastEventId` and goes live;
+   * `cancel` (or the request's `signal` where it means the client left) unsubscribes. The
+   * stream itself queues nothing (high-water mark 0): this subscriber keeps what waits and
+   * hands it over, coalesced, when the runtime reads.
    */
-  open(
-    opening: Uint8Array,
-    request: Request,
-    joined: () => void,
-    left: (endStream: boolean) => void,
-  ): ReadableStream<Uint8Array> {
-    const stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-        // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
-        controller.enqueue(opening);
-        joined();
-      },
-      pull: () => this.pull(),
-      cancel: () => left(false),
-    }, { highWaterMark: 0 });
+  open(request: Request, lastEventId: string | undefined): ReadableStream<Uint8Array> {
+    this.#lastEventId = lastEventId;
+    const stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
     // After `start` ran: a signal that aborted already ends a stream that exists.
-    // Not even read on Deno: reading `request.signal` there is what prints the warning.
-    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => left(true));
+    if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => this.owner.left(this, true));
     return stream;
+  }
+
+  /** The stream's `start`. */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
+    controller.enqueue(this.owner.opening);
+    const lastEventId = this.#lastEventId;
+    this.#lastEventId = undefined;
+    this.owner.joined(this, lastEventId);
+  }
+
+  /** The stream's `cancel`: the client left. */
+  cancel(): void {
+    this.owner.left(this, false);
+  }
+
+  /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
+  pull(): void {
+    this.#reading = true;
+    if (this.#queued > 0) this.#handOverIfDue();
+  }
+
+  /** The linger window ended: hands over what was kept back, if the runtime is reading. */
+  lingerEnded(): void {
+    this.#lingering = false;
+    if (this.#reading && this.#queued > 0) this.#handOverIfDue();
   }
 
   protected deliver(bytes: Uint8Array, _message: HubMessage<T>): Offer {
@@ -64,17 +105,12 @@ export class ByteSubscriber<T> extends Subscriber<T> {
     this.#send(chunk);
   }
 
-  /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
-  pull(): void {
-    if (this.#queued === 0) {
-      this.#reading = true;
-      return;
-    }
-    this.enqueue(this.#takeChunks());
+  get wantsBytes(): true {
+    return true;
   }
 
   protected discard(): void {
-    this.#chunks.length = 0;
+    this.#chunks = undefined;
     this.#queued = 0;
   }
 
@@ -84,19 +120,39 @@ export class ByteSubscriber<T> extends Subscriber<T> {
 
   #send(bytes: Uint8Array): boolean {
     this.wrote = true;
-    if (this.#reading) {
+    if (this.#reading && this.#queued === 0 && !this.#keepsBack()) {
       this.#reading = false;
       return this.enqueue(bytes);
     }
-    this.#chunks.push(bytes);
+    (this.#chunks ??= []).push(bytes);
     this.#queued += bytes.byteLength;
     return true;
+  }
+
+  #handOverIfDue(): void {
+    if (this.#keepsBack()) return;
+    this.#reading = false;
+    this.enqueue(this.#takeChunks());
+  }
+
+  // With a linger: true when this stream was handed data in the current window, so what comes
+  // now waits for the window's end; otherwise the hand-off about to happen opens its window.
+  #keepsBack(): boolean {
+    const linger = this.owner.linger;
+    if (linger === undefined) return false;
+    if (this.#window === linger.window) {
+      if (!this.#lingering) linger.wait(this);
+      this.#lingering = true;
+      return true;
+    }
+    this.#window = linger.handedOver();
+    return false;
   }
 
   // At most about MAX_CHUNK bytes per read: a long backlog (a big replay) goes out in
   // slices instead of one copy of all of it (which Bun kept alive for clients that had left).
   #takeChunks(): Uint8Array {
-    const chunks = this.#chunks;
+    const chunks = this.#chunks!;
     let count = 0;
     let byteLength = 0;
     while (count < chunks.length && (count === 0 || byteLength + chunks[count]!.byteLength <= MAX_CHUNK)) {

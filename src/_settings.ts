@@ -14,6 +14,8 @@ export interface HubSettings {
   readonly keepAlive: number | false;
   readonly keepAlivePerConnection: boolean;
   readonly bufferBytes: number;
+  /** `HubOptions.linger`, in ms (0: off). */
+  readonly linger: number;
   readonly maxSubscribers: number;
   readonly maxTopics: number;
   readonly maxLastEventIdLength: number;
@@ -37,6 +39,7 @@ export function settingsOf(options: HubOptions): HubSettings {
     keepAlive: options.keepAlive ?? 4000,
     keepAlivePerConnection: options.keepAliveTimer === "per-connection",
     bufferBytes: options.bufferBytes ?? 256 * 1024,
+    linger: options.linger ?? 0,
     maxSubscribers: options.maxSubscribers ?? Infinity,
     maxTopics: options.maxTopicsPerSubscriber ?? 32,
     maxLastEventIdLength: options.maxLastEventIdLength ?? 128,
@@ -82,6 +85,7 @@ function checkHubOptions(options: HubOptions): void {
   if (o.keepAlive !== undefined && o.keepAlive !== false) {
     integer("keepAlive", o.keepAlive, 1, MAX_TIMER_MS, "false or milliseconds");
   }
+  if (o.linger !== undefined) integer("linger", o.linger, 0, 1000, "milliseconds");
   if (o.bufferBytes !== undefined) integer("bufferBytes", o.bufferBytes, 1, Number.MAX_SAFE_INTEGER);
   if (o.maxSubscribers !== undefined && o.maxSubscribers !== Infinity) {
     integer("maxSubscribers", o.maxSubscribers, 0, Number.MAX_SAFE_INTEGER, "Infinity or a count");

@@ -150,7 +150,9 @@ export abstract class Subscriber<T> {
 
 /** An in-process subscriber: a stream of messages with a count budget (the stream's own queue). */
 export class MessageSubscriber<T> extends Subscriber<T> {
-  readonly wantsBytes = false;
+  get wantsBytes(): false {
+    return false;
+  }
 
   /** Its stream: `start` calls `joined`, `cancel` calls `left`; the stream's queue is the budget. */
   open(joined: () => void, left: () => void): ReadableStream<HubMessage<T>> {

@@ -14,7 +14,8 @@ import type { HubMessage, HubStats, PublishResult } from "./message.ts";
 import { getLastEventId, sseHeaders } from "./response.ts";
 import { admit, admitInProcess } from "./_admission.ts";
 import { BusLink } from "./_bus_link.ts";
-import { ByteSubscriber } from "./_byte_subscriber.ts";
+import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
+import { Linger } from "./_linger.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
 import { type ReplayContext, replayContext, startReplay } from "./_replay.ts";
@@ -50,6 +51,8 @@ export class Hub<T = unknown> {
   readonly #fanOut: FanOut<T>;
   readonly #replay: ReplayContext<T> | undefined;
   readonly #bus: BusLink<T> | undefined;
+  /** What every HTTP stream of this hub shares (no closure per connection). */
+  readonly #streams: ByteStreamOwner<T>;
   /** The last id assigned; seeded from the clock at the first publish (see `#nextId`). */
   #lastId = 0;
   #closed = false;
@@ -73,6 +76,12 @@ export class Hub<T = unknown> {
     // A bridge's own store has every bus event already: the link records only into another.
     const local = this.#history === bridge?.history ? undefined : this.#history;
     this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
+    this.#streams = {
+      opening: settings.opening,
+      linger: settings.linger === 0 ? undefined : new Linger(settings.linger),
+      joined: (subscriber, lastEventId) => this.#join(subscriber, lastEventId),
+      left: (subscriber, endStream) => fanOut.remove(subscriber, endStream),
+    };
   }
 
   /** Open subscriptions, HTTP and in-process. */
@@ -149,11 +158,9 @@ export class Hub<T = unknown> {
       return topics;
     }
     const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
-    const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes);
+    const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes, this.#streams);
     this.#fanOut.identify(subscriber, options.key, request);
-    const joined = () => this.#join(subscriber, lastEventId);
-    const leave = (endStream: boolean) => this.#fanOut.remove(subscriber, endStream);
-    const stream = subscriber.open(settings.opening, request, joined, leave);
+    const stream = subscriber.open(request, lastEventId);
     return new Response(stream, { status: options.status ?? 200, headers: sseHeaders(options.headers) });
   }
 
@@ -214,7 +221,7 @@ export class Hub<T = unknown> {
     return {
       subscribers: this.#fanOut.size,
       topics: this.#fanOut.topicCount,
-      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0),
+      timers: this.#fanOut.timers + (this.#bus?.timers ?? 0) + (this.#streams.linger?.timers ?? 0),
       ...this.#stats,
     };
   }
@@ -239,6 +246,7 @@ export class Hub<T = unknown> {
       ? undefined
       : encodeEvent({ ...event, ...(retry === undefined ? {} : { retry }) }, serialize && { serialize });
     this.#closed = true;
+    this.#streams.linger?.stop();
     this.#fanOut.closeAll(last);
     this.#bus?.close();
   }

@@ -27,6 +27,15 @@ export interface HubOptions {
    */
   bufferBytes?: number;
   /**
+   * Milliseconds (0 to 1000) an HTTP stream keeps back events that follow one it was just
+   * sent, so that events published on consecutive event-loop turns (separate requests,
+   * timers) share one socket write, like `TCP_CORK`. A stream sent nothing for a whole
+   * window still gets its next event at once; no event waits longer than `linger`. Worth it
+   * when many clients each get several events per few ms; 0 writes every event as it comes.
+   * @default {0}
+   */
+  linger?: number;
+  /**
    * What to do with a subscriber whose queue is full: `"close"` ends its stream (it
    * reconnects with `Last-Event-ID` and is replayed from history); `"drop"` skips the
    * event for it and counts it.

@@ -121,6 +121,35 @@ describe("Hub.response over HTTP", () => {
     await stop();
   });
 
+  // On Bun the hub does not listen to request.signal (reading it costs ~0.6 KB per connection):
+  // a client that is gone before its response exists must still never stay subscribed.
+  it("Hub.response leaves no subscriber behind for clients that disconnect while authorize runs", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    let waiting = 0, joined = 0, left = 0;
+    const { hub, server, stop } = start({
+      onJoin: () => joined++,
+      onLeave: () => left++,
+      authorize: async () => {
+        waiting++;
+        await released;
+        return true;
+      },
+    });
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, () => rawRequest(server.url, "GET /events/t HTTP/1.1\r\nHost: x")),
+    );
+    await until(() => waiting === 20, "20 requests in authorize", 10_000);
+    for (const client of clients) client.socket.resetAndDestroy?.() ?? client.socket.destroy();
+    await delay(50); // the resets reach the server before the responses exist
+    release();
+    await until(() => joined === 20 && left === 20, "20 joins, then 20 leaves", 10_000);
+    assert.equal(hub.size, 0);
+    assert.equal(hub.publish("t", "after").delivered, 0);
+    assert.equal(hub.stats().timers, 0);
+    await stop();
+  });
+
   it("Hub.response replays what a client missed exactly once when it reconnects with Last-Event-ID, then goes live", async () => {
     const { hub, server, stop } = start();
     const first = await SseClient.connect(`${server.url}/events/t`);

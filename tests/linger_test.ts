@@ -1,0 +1,84 @@
+// HubOptions.linger: events published on consecutive turns share one chunk (one socket write),
+// a stream that was quiet for a whole window gets its next event at once, and nothing is lost
+// or reordered. The mechanism is shown on the exact chunks a body hands its reader; the
+// delivery over real HTTP is in tests/http/linger_test.ts.
+import { describe, it } from "./helpers/timed.ts";
+import assert from "node:assert/strict";
+import { Hub, parseEventStream } from "../mod.ts";
+import { until } from "./helpers/server.ts";
+
+const LINGER = 40;
+const decoder = new TextDecoder();
+const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** The data of the events in one chunk a body handed its reader. */
+const dataOf = (chunk: Uint8Array | undefined): string[] =>
+  parseEventStream(decoder.decode(chunk)).map((event) => event.data);
+
+async function subscribed(hub: Hub<string>) {
+  const reader = (await hub.response(new Request("http://x/"), { topics: "t" })).body!.getReader();
+  assert.equal(decoder.decode((await reader.read()).value), ":\n\n");
+  return reader;
+}
+
+describe("Hub linger", () => {
+  it("Hub with linger hands events of consecutive turns to a waiting reader as one chunk, after the first at once", async () => {
+    const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
+    const reader = await subscribed(hub);
+    const first = reader.read(); // the runtime waits for data
+    hub.publish("t", "a");
+    assert.deepEqual(dataOf((await first).value), ["a"]); // quiet stream: at once
+    const next = reader.read();
+    for (const data of ["b", "c", "d"]) {
+      await turn();
+      hub.publish("t", data);
+    }
+    assert.deepEqual(dataOf((await next).value), ["b", "c", "d"]); // one chunk, at the window's end
+    await until(() => hub.stats().timers === 0, "the linger timer stops once traffic does", 2000);
+    const later = reader.read();
+    hub.publish("t", "e");
+    assert.deepEqual(dataOf((await later).value), ["e"]); // quiet again: at once
+    await reader.cancel();
+    hub.close();
+  });
+
+  it("Hub without linger hands each event of consecutive turns to a waiting reader on its own", async () => {
+    const hub = new Hub<string>({ keepAlive: false });
+    const reader = await subscribed(hub);
+    const chunks: string[][] = [];
+    for (const data of ["a", "b", "c"]) {
+      const next = reader.read();
+      await turn();
+      hub.publish("t", data);
+      chunks.push(dataOf((await next).value));
+    }
+    assert.deepEqual(chunks, [["a"], ["b"], ["c"]]);
+    assert.equal(hub.stats().timers, 0);
+    await reader.cancel();
+    hub.close();
+  });
+
+  it("Hub with linger ends a stream with everything it kept back when it closes", async () => {
+    const hub = new Hub<string>({ linger: 1000, keepAlive: false });
+    const reader = await subscribed(hub);
+    const first = reader.read();
+    hub.publish("t", "a");
+    await first;
+    const next = reader.read();
+    hub.publish("t", "b"); // kept back for up to 1 s
+    hub.close({ event: { data: "bye" } });
+    let text = decoder.decode((await next).value);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
+    assert.deepEqual(parseEventStream(text).map((e) => e.data), ["b", "bye"]);
+    assert.equal(hub.stats().timers, 0);
+  });
+
+  it("Hub refuses a linger that is not a whole number of ms from 0 to 1000", () => {
+    for (const linger of [-1, 1.5, 1001, "5", NaN]) {
+      assert.throws(() => new Hub({ linger: linger as number }), {
+        name: "RangeError",
+        message: /`HubOptions.linger` must be milliseconds from 0 to 1000/,
+      });
+    }
+  });
+});
