@@ -3,8 +3,8 @@
 // ratios against a baseline measured in the same run; every figure is a median
 // of several repetitions.
 //
-//   npm run bench                     everything (≈ 28 min on 2 cores)
-//   npm run bench -- --quick          smaller N, fewer reps (≈ 4 min)
+//   npm run bench                     everything (≈ 23 min on 2 cores, estimated)
+//   npm run bench -- --quick          N = 1,000 only, fewer reps (≈ 4 min)
 //   npm run bench -- fanout           in-process fan-out only (Deno and Bun)
 //   npm run bench -- http             loopback HTTP only (regimes, memory burst, lingers)
 //   npm run bench -- parallel         events/s per worker count (bench/parallel.mjs)
@@ -59,8 +59,10 @@ const config = {
     scheduleDeliveries: 200_000, // schedule: S = clamp(this / N, 20, 200) events, one every I ms
     scheduleIntervalMs: Number(option("schedule-interval") ?? 5),
     memoryEvents: Number(option("memory-events") ?? 1000), // at N ≥ 10k, all in one turn; 0: none
-    memoryReps: Number(option("memory-reps") ?? 1),
-    servers: option("servers")?.split(",") ?? Object.keys(SERVERS),
+    memoryReps: Number(option("memory-reps") ?? 2),
+    // --quick: of the linger variants, linger 2 only.
+    servers: option("servers")?.split(",") ??
+      Object.keys(SERVERS).filter((name) => !quick || (SERVERS[name].linger ?? 2) === 2),
   },
   extras: { quick, limitMin: quick ? 4 : 6 },
   // Never run forever: the whole run is killed after this.
