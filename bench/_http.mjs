@@ -12,7 +12,7 @@ const DISTURBED = 0.15;
  *   turn          K events, one per event-loop turn (the competitor comparison; --batch B: B per turn);
  *   paced         the latency run: a few events at 10/s, every delivery sampled;
  *   back-to-back  the same K events, all published in one turn;
- *   schedule      S events, one every I ms, latency against each event's scheduled time;
+ *   schedule      S events, B every I ms (default 1), latency against each event's scheduled time;
  *   memory        the memory burst: 1,000 events back to back in one turn (peak RSS), at N ≥ 10k.
  * Beyond turn and paced, only sse-hub, raw and Go at the regime sizes; the linger variants
  * add the schedule; the memory burst is sse-hub and raw only.
@@ -35,16 +35,17 @@ function command(regime, n, config) {
   if (regime === "paced") return `run paced ${config.pacedEvents} ${config.pacedRate}`;
   if (regime === "back-to-back") return `run burst ${k} 0 ${k}`;
   if (regime === "memory") return `run burst ${config.memoryEvents} 0 ${config.memoryEvents}`;
-  const { events, intervalMs } = scheduleOf(n, config);
-  return `run schedule ${events} ${1000 / intervalMs} 1`;
+  const { events, intervalMs, batch } = scheduleOf(n, config);
+  return `run schedule ${events} ${(1000 * batch) / intervalMs} ${batch}`;
 }
 
 /** K = clamp(burstDeliveries / N, 10, 500). */
 export const burstEvents = (n, config) => Math.max(10, Math.min(500, Math.round(config.burstDeliveries / n)));
-/** S = clamp(scheduleDeliveries / N, 20, 200) events, one every I ms. */
+/** S = clamp(scheduleDeliveries / N, 20, 200) × B events, B every I ms. */
 export const scheduleOf = (n, config) => ({
-  events: Math.max(20, Math.min(200, Math.round(config.scheduleDeliveries / n))),
+  events: Math.max(20, Math.min(200, Math.round(config.scheduleDeliveries / n))) * config.scheduleBatch,
   intervalMs: config.scheduleIntervalMs,
+  batch: config.scheduleBatch,
 });
 
 /** Medians over the runs of one regime. */

@@ -23,7 +23,7 @@ export function targets({ fanout, http, workers, bus }) {
     const raw = rawOf(rows, hub);
     if (!raw) continue;
     const where = `${hub.runtime} N=${hub.n}`;
-    for (const regime of ["turn", "back-to-back", "schedule"]) {
+    for (const regime of ["turn", "back-to-back", "schedule", "memory"]) {
       const r = ratio(hub.regimes?.[regime]?.eventsPerS, raw.regimes?.[regime]?.eventsPerS);
       if (hub.regimes?.[regime]) add(`≥ 0.9× raw events/s (HTTP, ${regime})`, where, fmtRatio(r), r >= 0.9);
     }

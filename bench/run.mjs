@@ -58,6 +58,7 @@ const config = {
     batch: Number(option("batch") ?? 1), // events published per event-loop turn in the turn regime
     scheduleDeliveries: 200_000, // schedule: S = clamp(this / N, 20, 200) events, one every I ms
     scheduleIntervalMs: Number(option("schedule-interval") ?? 5),
+    scheduleBatch: Number(option("schedule-batch") ?? 1), // events per tick of the schedule
     memoryEvents: Number(option("memory-events") ?? 1000), // at N ≥ 10k, all in one turn; 0: none
     memoryReps: Number(option("memory-reps") ?? 2),
     // --quick: of the linger variants, linger 2 only.
@@ -182,7 +183,9 @@ if (httpRows.some((r) => r.regimes?.["back-to-back"])) {
   section(
     `Coalescing regimes (medians of ${h.reps} reps)`,
     `turn: K events, one per event-loop turn; back-to-back: the same K in one turn; schedule: ` +
-      `one event every ${h.scheduleIntervalMs} ms (${h.regimeSizes.map(s).join(", ")}), latency from each ` +
+      `${h.scheduleBatch} event(s) every ${h.scheduleIntervalMs} ms (${
+        h.regimeSizes.map(s).join(", ")
+      }), latency from each ` +
       `event's scheduled time (a late timer counts). Peak RSS: VmHWM of the server, reset just before ` +
       `each run (/proc/<pid>/clear_refs), read after its last delivery.`,
     regimesTable(httpRows),
