@@ -115,6 +115,7 @@ export function lingerTable(rows) {
         rawOf(rows, r) && r.lib !== "raw" ? fmtRatio(ratio(r.eventsPerS, rawOf(rows, r).eventsPerS)) : "–",
         bs && r !== bs ? fmtRatio(ratio(r.eventsPerS, bs.eventsPerS)) : "–",
         fmt(r.serverCpuUsPerDelivery, 2),
+        fmt(r.writesPerDelivery, 2),
         fmt(r.p99Ms, 2),
         added(r.p99Ms, zero?.p99Ms),
         fmt(schedule?.p99Ms, 2),
@@ -132,13 +133,14 @@ export function lingerTable(rows) {
       "÷ raw",
       "÷ better-sse",
       "server CPU µs/delivery",
+      "writes/delivery",
       "paced p99 ms",
       "added p99 ms (paced)",
       "schedule p99 ms",
       "added p99 ms (schedule)",
       "lost",
     ],
-    ["r", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+    ["r", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     out,
   );
 }
