@@ -1,7 +1,7 @@
 // Shared by bench/run.mjs and bench/profile.mjs: child processes (always killed on
 // exit), the Go builds, the servers under test, and the load client's line protocol.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -84,6 +84,15 @@ export function procStatus(pid) {
     return { rssKiB: NaN, hwmKiB: NaN, threads: NaN };
   }
 }
+/** Resets the process's peak RSS (VmHWM) to its current RSS (Linux, own processes); false if refused. */
+export function resetPeakRss(pid) {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
 // utime + stime of the whole process (all threads), in ms.
 export function cpuMs(pid) {
   try {
@@ -137,10 +146,23 @@ export const SERVERS = {
   "hono-bun": { runtime: "bun", lib: "hono", cmd: () => [BUN, "bench/servers/hono.mjs"] },
   "go-broker": { runtime: "go", lib: "go-broker", cmd: () => [join(tmp, "go_broker")] },
 };
+/** Lingers (ms) of the `sse-hub-<runtime>-linger<L>` servers: sse_hub.ts with SSE_HUB_LINGER=L. */
+export const LINGERS = [1, 2, 5];
+for (const runtime of ["deno", "bun"]) {
+  for (const linger of LINGERS) {
+    const base = SERVERS[`sse-hub-${runtime}`];
+    SERVERS[`sse-hub-${runtime}-linger${linger}`] = {
+      ...base,
+      linger,
+      env: { SSE_HUB_LINGER: String(linger) },
+    };
+  }
+}
 
 export async function startServer(name) {
   const [cmd, ...args] = SERVERS[name].cmd();
-  const child = spawnPinned(0, cmd, args, { env: { ...process.env, NO_COLOR: "1" } });
+  const env = { ...process.env, NO_COLOR: "1", ...SERVERS[name].env };
+  const child = spawnPinned(0, cmd, args, { env });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
   const lines = createInterface({ input: child.stdout });
@@ -169,8 +191,9 @@ export async function stop(child) {
   }
 }
 
-export function startClient(url) {
-  const child = spawnPinned(1, join(tmp, "loadclient"), ["-url", url, "-quiet", "3s", "-max", "60s"]);
+/** The Go load client on CPU 1; a run waits at most `maxS` seconds for its events. */
+export function startClient(url, { maxS = 60 } = {}) {
+  const child = spawnPinned(1, join(tmp, "loadclient"), ["-url", url, "-quiet", "3s", "-max", `${maxS}s`]);
   const lines = createInterface({ input: child.stdout });
   const queue = [];
   const waiting = [];
@@ -216,41 +239,4 @@ export function cpuShares(before, after) {
   return Object.fromEntries(Object.entries(d).map(([k, v]) => [k, +(v / total).toFixed(3)]));
 }
 
-let perfWorks;
-/**
- * Counts the write-type syscalls (write, writev, sendto, sendmsg) of `pid` with `perf stat`
- * (tracepoints), when perf is available and allowed; `stop()` resolves the total or null.
- */
-export function countWrites(pid) {
-  if (perfWorks === false) return { stop: () => Promise.resolve(null) };
-  const events = ["write", "writev", "sendto", "sendmsg"].map((s) => `syscalls:sys_enter_${s}`).join(",");
-  const out = join(tmpdir(), `sse-hub-bench-perf-${pid}-${Date.now()}.txt`);
-  let child;
-  try {
-    child = spawn("perf", ["stat", "-x,", "-e", events, "-p", String(pid), "-o", out], { stdio: "ignore" });
-  } catch {
-    perfWorks = false;
-    return { stop: () => Promise.resolve(null) };
-  }
-  children.add(child);
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  child.on("error", () => (perfWorks = false));
-  return {
-    async stop() {
-      child.kill("SIGINT");
-      await Promise.race([exited, sleep(3000)]);
-      children.delete(child);
-      try {
-        const text = readFileSync(out, "utf8");
-        rmSync(out, { force: true });
-        const counts = [...text.matchAll(/^(\d+),,syscalls:/gm)].map((m) => Number(m[1]));
-        if (counts.length === 0) return null;
-        perfWorks = true;
-        return counts.reduce((a, b) => a + b, 0);
-      } catch {
-        perfWorks = false;
-        return null;
-      }
-    },
-  };
-}
+export { countWrites } from "./_perf.mjs";

@@ -16,7 +16,7 @@
 //                    the publishes waiting);
 //   hub.publishAsync a bridged Hub: resolves once its own echo came back over pub/sub.
 // The four alternate within each repetition; the table shows medians and ratios against PUBLISH.
-// Writes bench/results/bus.json. Every wait is bounded; the whole run stops after --limit-min.
+// Writes bench/results/bus.json and prints a RESULT line (bench/run.mjs reads it). Every wait is bounded; the whole run stops after --limit-min.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -182,4 +182,5 @@ async function orchestrate() {
   mkdirSync(join(root, "bench/results"), { recursive: true });
   writeFileSync(join(root, "bench/results/bus.json"), JSON.stringify(results, null, 2) + "\n");
   console.error("\nwrote bench/results/bus.json");
+  console.log(`RESULT ${JSON.stringify(results)}`); // for bench/run.mjs
 }

@@ -17,7 +17,7 @@
 // first publish). Medians of --reps bursts after a warm-up. The client is pinned to CPU 1
 // (bench/_harness.mjs), the workers are not: on a machine with few cores they compete with it
 // (and with Redis), so only a machine with cores to spare shows how far the workers scale.
-// Writes bench/results/parallel.json. Every wait is bounded; the run stops after --limit-min.
+// Writes bench/results/parallel.json and prints a RESULT line (bench/run.mjs reads it). Every wait is bounded; the run stops after --limit-min.
 
 const worker = "Deno" in globalThis || "Bun" in globalThis;
 export default worker ? await startWorker() : await orchestrate();
@@ -243,5 +243,6 @@ async function orchestrate() {
     JSON.stringify({ date: new Date().toISOString(), cpus: cores, config, k, rows }, null, 2) + "\n",
   );
   console.error("\nwrote bench/results/parallel.json");
+  console.log(`RESULT ${JSON.stringify({ cpus: cores, config, k, rows })}`); // for bench/run.mjs
   process.exit(0);
 }

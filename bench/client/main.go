@@ -9,6 +9,8 @@
 //	connect N                 open N connections to <base>/events (200 + SSE headers)
 //	run burst K [0 B]         POST <base>/publish?run=R&n=K&rate=0&batch=B, wait for N×K events
 //	run paced K RATE          POST <base>/publish?run=R&n=K&rate=RATE, wait for N×K events
+//	run schedule K RATE B     POST <base>/publish?run=R&n=K&rate=RATE&batch=B&stamp=schedule:
+//	                          B events every B / RATE s, latency from each event's scheduled time
 //	close                     close every connection
 //	quit
 //
@@ -347,7 +349,7 @@ func percentile(sorted []int64, p float64) float64 {
 func run(mode string, k int, rate float64, batch int) map[string]any {
 	mu.Lock()
 	runID := atomic.AddInt64(&currentRun, 1)
-	sample := mode == "paced"
+	sample := mode != "burst"
 	for _, c := range conns {
 		atomic.StoreInt64(&c.count, 0)
 		c.samples = c.samples[:0]
@@ -380,6 +382,9 @@ func run(mode string, k int, rate float64, batch int) map[string]any {
 	cpu0 := cpuMicros()
 	start := nowMicro()
 	url := fmt.Sprintf("%s/publish?run=%d&n=%d&rate=%g&batch=%d", base, runID, k, rate, batch)
+	if mode == "schedule" {
+		url += "&stamp=schedule"
+	}
 	resp, err := http.Post(url, "text/plain", nil)
 	if err != nil {
 		return map[string]any{"error": err.Error()}
@@ -435,7 +440,8 @@ func run(mode string, k int, rate float64, batch int) map[string]any {
 		out["p50_ms"] = percentile(all, 0.50)
 		out["p99_ms"] = percentile(all, 0.99)
 		out["max_ms"] = percentile(all, 1)
-	} else {
+	}
+	if mode != "paced" {
 		// From the first event's own publish stamp, so the POST's round trip is not counted.
 		if first == 1<<62 {
 			first = start

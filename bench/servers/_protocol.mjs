@@ -2,11 +2,14 @@
 // client drives them all the same way:
 //
 //   GET  /events                        the SSE stream (one topic, "bench"); opens with ":\n\n"
-//   POST /publish?run=R&n=K&rate=RATE[&batch=B]
-//                                       answers 202, then publishes K events: rate 0 = back to
-//                                       back, B per event-loop turn (setImmediate; default 1, as
-//                                       if each came from its own I/O callback); else RATE
-//                                       events/s on a drift-free schedule
+//   POST /publish?run=R&n=K&rate=RATE[&batch=B][&stamp=schedule]
+//                                       answers 202, then publishes K events, B per tick (default
+//                                       1): rate 0 = back to back, a tick per event-loop turn
+//                                       (setImmediate; B = 1 is as if each came from its own I/O
+//                                       callback, B = K is all in one turn); else RATE events/s
+//                                       on a drift-free schedule, a tick every B / RATE s.
+//                                       stamp=schedule: `t` is the tick's scheduled time, not the
+//                                       moment it ran, so a late timer counts as latency
 //   POST /gc                            collects garbage (before an RSS reading)
 //   POST /profile/start, /profile/stop?file=F   a CPU profile of the server (bench/profile.mjs)
 //
@@ -20,7 +23,7 @@ export const nowMicros = () => Math.round((performance.timeOrigin + performance.
 
 /**
  * Starts the publisher for a /publish request.
- * @param {URLSearchParams} params run, n, rate
+ * @param {URLSearchParams} params run, n, rate, batch, stamp
  * @param {(data: {r: number, i: number, t: number, p: string}) => void} publish
  * @returns {boolean} false when the parameters are bad
  */
@@ -28,12 +31,14 @@ export function startPublisher(params, publish) {
   const run = Number(params.get("run"));
   const n = Number(params.get("n"));
   const rate = Number(params.get("rate") ?? 0);
-  const batch = rate > 0 ? 1 : Number(params.get("batch") ?? 1);
+  const batch = Number(params.get("batch") ?? 1);
+  const onSchedule = rate > 0 && params.get("stamp") === "schedule";
   if (!Number.isInteger(run) || !Number.isInteger(n) || n < 0 || !(rate >= 0) || !(batch >= 1)) return false;
   const start = performance.now();
   let i = 0;
   const step = () => {
-    for (let b = 0; b < batch && i < n; b++, i++) publish({ r: run, i, t: nowMicros(), p: PAD });
+    const due = onSchedule ? Math.round((performance.timeOrigin + start + (i * 1000) / rate) * 1000) : 0;
+    for (let b = 0; b < batch && i < n; b++, i++) publish({ r: run, i, t: due || nowMicros(), p: PAD });
     if (i >= n) return;
     if (rate > 0) setTimeout(step, Math.max(0, start + (i * 1000) / rate - performance.now()));
     else setImmediate(step);

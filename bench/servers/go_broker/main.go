@@ -7,8 +7,11 @@
 // Same protocol as the other bench servers:
 //
 //	GET  /events                          the SSE stream (topic "bench")
-//	POST /publish?run=R&n=K&rate=RATE     publishes K events (rate 0: back to back; batch is
-//	                                      ignored: the publisher goroutine never waits for writers)
+//	POST /publish?run=R&n=K&rate=RATE[&batch=B][&stamp=schedule]
+//	                                      publishes K events (rate 0: back to back, batch ignored:
+//	                                      the publisher goroutine never waits for writers; else B
+//	                                      events every B / RATE s; stamp=schedule: "t" is the
+//	                                      scheduled time, so a late timer counts as latency)
 //	POST /gc                              collects garbage before an RSS reading
 //
 // Prints "listening <port>" once it accepts connections.
@@ -84,16 +87,20 @@ func (b *broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var pad = strings.Repeat("x", 40)
 
-func (b *broker) publishAll(run string, n int, rate float64) {
+func (b *broker) publishAll(run string, n int, rate float64, batch int, onSchedule bool) {
 	start := time.Now()
 	for i := 0; i < n; i++ {
+		var due time.Time
 		if rate > 0 {
-			due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			due = start.Add(time.Duration(float64(i-i%batch) / rate * float64(time.Second)))
 			if d := time.Until(due); d > 0 {
 				time.Sleep(d)
 			}
 		}
 		t := time.Now().UnixMicro()
+		if onSchedule {
+			t = due.UnixMicro()
+		}
 		// json.Marshal of a struct gives the same bytes; written out to keep the fields in order.
 		data := `{"r":` + run + `,"i":` + strconv.Itoa(i) + `,"t":` + strconv.FormatInt(t, 10) + `,"p":"` + pad + `"}`
 		b.notifier <- []byte("id: " + strconv.FormatInt(t, 10) + strconv.Itoa(i) + "\ndata: " + data + "\n\n")
@@ -114,12 +121,16 @@ func main() {
 		q := r.URL.Query()
 		n, _ := strconv.Atoi(q.Get("n"))
 		rate, _ := strconv.ParseFloat(q.Get("rate"), 64)
+		batch, err := strconv.Atoi(q.Get("batch"))
+		if err != nil || batch < 1 {
+			batch = 1
+		}
 		run := q.Get("run")
 		if _, err := strconv.Atoi(run); err != nil {
 			http.Error(w, "bad run", http.StatusBadRequest)
 			return
 		}
-		go b.publishAll(run, n, rate)
+		go b.publishAll(run, n, rate, batch, rate > 0 && q.Get("stamp") == "schedule")
 		w.WriteHeader(http.StatusAccepted)
 	})
 	mux.HandleFunc("/gc", func(w http.ResponseWriter, r *http.Request) {
