@@ -87,13 +87,13 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
   /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
   pull(): void {
     this.#reading = true;
-    if (this.#queued > 0) this.#handOverIfDue();
+    if (this.#queued > 0 && !this.#lingering) this.#handOver(); // kept-back bytes wait for their window
   }
 
   /** The linger window ended: hands over what was kept back, if the runtime is reading. */
   lingerEnded(): void {
     this.#lingering = false;
-    if (this.#reading && this.#queued > 0) this.#handOverIfDue();
+    if (this.#reading && this.#queued > 0) this.#handOver();
   }
 
   protected deliver(bytes: Uint8Array, _message: HubMessage<T>): Offer {
@@ -127,6 +127,7 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
     this.wrote = true;
     if (this.#reading && this.#queued === 0 && !this.#keepsBack()) {
       this.#reading = false;
+      this.#noteHandOver();
       return this.enqueue(bytes);
     }
     (this.#chunks ??= []).push(bytes);
@@ -134,24 +135,25 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
     return true;
   }
 
-  #handOverIfDue(): void {
-    if (this.#keepsBack()) return;
+  #handOver(): void {
     this.#reading = false;
+    this.#noteHandOver();
     this.enqueue(this.#takeChunks());
   }
 
-  // With a linger: true when this stream was handed data in the current window, so what comes
-  // now waits for the window's end; otherwise the hand-off about to happen opens its window.
+  // With a linger, a hot stream (handed data in this window or the last) keeps back what
+  // comes while its runtime waits, until the window ends.
   #keepsBack(): boolean {
     const linger = this.owner.linger;
-    if (linger === undefined) return false;
-    if (this.#window === linger.window) {
-      if (!this.#lingering) linger.wait(this);
-      this.#lingering = true;
-      return true;
-    }
-    this.#window = linger.handedOver();
-    return false;
+    if (linger === undefined || !linger.isHot(this.#window)) return false;
+    linger.wait(this);
+    this.#lingering = true;
+    return true;
+  }
+
+  #noteHandOver(): void {
+    const linger = this.owner.linger;
+    if (linger !== undefined) this.#window = linger.handedOver();
   }
 
   // At most about MAX_CHUNK bytes per read: a long backlog (a big replay) goes out in
