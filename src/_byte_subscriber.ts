@@ -141,8 +141,8 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
     this.enqueue(this.#takeChunks());
   }
 
-  // With a linger, a hot stream (handed data in this window or the last) keeps back what
-  // comes while its runtime waits, until the window ends.
+  // With a linger, a hot stream (handed data in the current window) keeps back what comes
+  // while its runtime waits, until the window ends.
   #keepsBack(): boolean {
     const linger = this.owner.linger;
     if (linger === undefined || !linger.isHot(this.#window)) return false;

@@ -33,7 +33,8 @@ export interface HubOptions {
    * window still gets its next event at once; a busy one waits at most `linger` ms after its
    * previous write was made. Worth it when many clients each get several events per few ms
    * (one 1,000-client burst of one event per turn: 6× the events/s on Bun, bench/README.md);
-   * 0 writes every event as it comes.
+   * 0 writes every event as it comes. Its window timer is shared by the hub's streams: in a
+   * plain Cloudflare Worker (`keepAliveTimer: "per-connection"`) keep it 0.
    * @default {0}
    */
   linger?: number;
