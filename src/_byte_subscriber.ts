@@ -25,6 +25,9 @@ const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis) && !("Bun" in globalThi
  */
 const MAX_CHUNK = 8 * 1024;
 
+/** The `Last-Event-ID` of the stream being constructed (not a field: one less per connection). */
+let startingFrom: string | undefined;
+
 /** What the hub gives each of its HTTP streams (one object per hub). */
 export interface ByteStreamOwner<T> {
   /** What every stream starts with. */
@@ -44,7 +47,6 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
   /** The linger window of the last hand-off, and whether bytes wait for the window's end. */
   #window = 0;
   #lingering = false;
-  #lastEventId: string | undefined;
 
   constructor(
     topics: readonly string[],
@@ -62,7 +64,7 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
    * hands it over, coalesced, when the runtime reads.
    */
   open(request: Request, lastEventId: string | undefined): ReadableStream<Uint8Array> {
-    this.#lastEventId = lastEventId;
+    startingFrom = lastEventId; // for `start`, which the constructor calls at once
     const stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
     // After `start` ran: a signal that aborted already ends a stream that exists.
     if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => this.owner.left(this, true));
@@ -74,8 +76,8 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
     this.controller = controller;
     // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
     controller.enqueue(this.owner.opening);
-    const lastEventId = this.#lastEventId;
-    this.#lastEventId = undefined;
+    const lastEventId = startingFrom;
+    startingFrom = undefined;
     this.owner.joined(this, lastEventId);
   }
 

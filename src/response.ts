@@ -26,14 +26,17 @@ import type { HeadersLike } from "./headers.ts";
  * ```
  */
 export function sseHeaders(extra?: HeadersLike): Headers {
-  const headers = new Headers({
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    "x-accel-buffering": "no",
-  });
+  const headers = new Headers(SSE_HEADER_LIST);
   mergeHeaders(headers, extra);
   return headers;
 }
+
+/** The SSE headers as a `HeadersInit` (a `Response` copies them: no `Headers` per stream). Never mutated. */
+export const SSE_HEADER_LIST: [string, string][] = [
+  ["content-type", "text/event-stream; charset=utf-8"],
+  ["cache-control", "no-cache, no-transform"],
+  ["x-accel-buffering", "no"],
+];
 
 /**
  * Internal: sets every header of `extra` on `target`, overriding same-named ones, except
