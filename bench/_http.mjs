@@ -80,7 +80,14 @@ export async function measureServer(name, n, config, quietMoment) {
   try {
     await h.sleep(300);
     const rss0 = await h.gcAndRss(server);
-    const connect = await client.send(`connect ${n}`, 180_000);
+    // Half, then the rest: the slope between them is what one more connection costs, without
+    // the one-time costs of the first ones (JIT, a young generation grown by the connects).
+    const half = await client.send(`connect ${n >> 1}`, 180_000);
+    await h.sleep(1000);
+    const rssHalf = await h.gcAndRss(server);
+    const connect = await client.send(`connect ${n - (n >> 1)}`, 180_000);
+    connect.failed += half.failed;
+    connect.error ||= half.error;
     Object.assign(result, {
       connected: connect.connected,
       connectFailed: connect.failed,
@@ -92,6 +99,8 @@ export async function measureServer(name, n, config, quietMoment) {
     result.rssBaseKiB = rss0;
     result.rssIdleKiB = rssN;
     result.rssPerConnBytes = connect.connected > 0 ? ((rssN - rss0) * 1024) / connect.connected : null;
+    const added = connect.connected - half.connected;
+    result.rssMarginalBytes = added > 0 ? ((rssN - rssHalf) * 1024) / added : null;
     if (connect.connected === 0) throw new Error(`no connection: ${connect.error}`);
     await client.send(`run burst ${Math.min(burstEvents(n, config), 5)} 0 ${config.batch}`); // warm-up
     const ours = [server.pid, client.child.pid];

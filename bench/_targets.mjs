@@ -39,6 +39,14 @@ export function targets({ fanout, http, workers, bus }) {
         fmt(d)
       })`;
       add("RSS/idle conn ≤ raw + 1 KiB", where, value, d <= 1024);
+      // Reported beside it: the slope from N/2 to N connections (no one-time costs).
+      const m = hub.rssMarginalBytes - raw.rssMarginalBytes;
+      add(
+        "RSS per added conn (N/2 → N) ≤ raw + 1 KiB",
+        where,
+        `${fmt(hub.rssMarginalBytes)} vs ${fmt(raw.rssMarginalBytes)} B (${m >= 0 ? "+" : ""}${fmt(m)})`,
+        m <= 1024,
+      );
     }
     const memory = hub.regimes?.memory, rawMemory = raw.regimes?.memory;
     if (memory && rawMemory) {

@@ -174,7 +174,7 @@ if (httpRows.length) {
     `Loopback HTTP, turn regime (medians of ${h.reps} reps; server pinned to CPU 0, Go load client to CPU 1)`,
     `events/s: a burst of K = clamp(${fmt(h.burstDeliveries)} / N, 10, 500) events per connection, ` +
       `${h.batch} per event-loop turn, first publish → last receive. ` +
-      `Latency: ${h.pacedEvents} events at ${h.pacedRate}/s, every delivery sampled. RSS per connection: (RSS idle with N − RSS before connecting) ÷ N, after a GC.`,
+      `Latency: ${h.pacedEvents} events at ${h.pacedRate}/s, every delivery sampled. RSS per connection: (RSS idle with N − RSS before connecting) ÷ N, after a GC; in brackets, what each connection from N/2 to N added (no one-time costs).`,
     httpTable(httpRows),
   );
 }
