@@ -28,6 +28,7 @@ const UNSUBSCRIBE = ["tests/hub_unsubscribe_test.ts", "tests/hub_test.ts"];
 const OVERFLOW = ["tests/hub_overflow_test.ts"];
 const HELD = ["tests/hardening/slow_clients_test.ts"];
 const KEEP_ALIVE = ["tests/keep_alive_test.ts", "tests/hub_test.ts"];
+const LINGER = ["tests/linger_test.ts", "tests/http/linger_test.ts"];
 
 /** name, file, the exact text to replace and its replacement, and the tests to run. */
 const MUTATIONS = [
@@ -194,6 +195,28 @@ const MUTATIONS = [
     "const interval = options.keepAlive ?? 4000;",
     "const interval = options.keepAlive || 4000;",
     KEEP_ALIVE,
+  ],
+  // Linger.
+  [
+    "a linger never keeps anything back",
+    "src/_linger.ts",
+    "    return this.window === window;",
+    "    return false;",
+    LINGER,
+  ],
+  [
+    "a linger window never ends",
+    "src/_linger.ts",
+    "    for (const stream of waiting) stream.lingerEnded();",
+    "    void waiting;",
+    LINGER,
+  ],
+  [
+    "a linger keeps back what comes for a cold stream too",
+    "src/_linger.ts",
+    "    return this.window === window;",
+    "    return true;",
+    LINGER,
   ],
 ].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));
 
