@@ -14,13 +14,21 @@ export interface Lingering {
   lingerEnded(): void;
 }
 
+/** The hub's running count of published events (`HubStats.published`). */
+export interface PublishCount {
+  readonly published: number;
+}
+
 export class Linger {
   /** The current window; starts at 1 so that a stream never handed anything (0) is cold. */
   window = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiting: Lingering[] = [];
+  /** More than one event was published in the last window: keeping back can merge writes. */
+  #busy = false;
+  #publishedBefore = 0;
 
-  constructor(readonly ms: number) {}
+  constructor(readonly ms: number, private readonly count: PublishCount) {}
 
   /**
    * A stream was handed data now: the window to remember for it. That window starts once
@@ -31,9 +39,13 @@ export class Linger {
     return this.window;
   }
 
-  /** Whether a stream last handed data in `window` keeps back what comes now. */
+  /**
+   * Whether a stream last handed data in `window` keeps back what comes now: only while the
+   * hub is busy (events come faster than one per window), else keeping back merges nothing
+   * and only delays (a saturated server's timers run late, so a window can be long).
+   */
   isHot(window: number): boolean {
-    return this.window === window;
+    return this.#busy && this.window === window;
   }
 
   /** A stream keeps bytes back until the current window ends. */
@@ -61,6 +73,9 @@ export class Linger {
   #end = (): void => {
     this.#timer = undefined;
     this.window++;
+    const published = this.count.published;
+    this.#busy = published - this.#publishedBefore > 1;
+    this.#publishedBefore = published;
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const stream of waiting) stream.lingerEnded(); // each hand-off opens the next window

@@ -78,7 +78,7 @@ export class Hub<T = unknown> {
     this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
     this.#streams = {
       opening: settings.opening,
-      linger: settings.linger === 0 ? undefined : new Linger(settings.linger),
+      linger: settings.linger === 0 ? undefined : new Linger(settings.linger, this.#stats),
       joined: (subscriber, lastEventId) => this.#join(subscriber, lastEventId),
       left: (subscriber, endStream) => fanOut.remove(subscriber, endStream),
     };

@@ -22,22 +22,43 @@ async function subscribed(hub: Hub<string>) {
 }
 
 describe("Hub linger", () => {
-  it("Hub with linger hands events of consecutive turns to a waiting reader as one chunk, after the first at once", async () => {
+  it("Hub with linger, once events come faster than one per window, hands events of consecutive turns to a waiting reader as one chunk", async () => {
     const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
     const reader = await subscribed(hub);
-    const first = reader.read(); // the runtime waits for data
-    hub.publish("t", "a");
-    assert.deepEqual(dataOf((await first).value), ["a"]); // quiet stream: at once
+    // One window of two events: each goes at once (the hub was not busy), and the hub is busy next.
+    for (const data of ["a1", "a2"]) {
+      const next = reader.read();
+      await turn();
+      hub.publish("t", data);
+      assert.deepEqual(dataOf((await next).value), [data]);
+    }
+    await until(() => hub.stats().timers === 0, "the window ends", 2000);
+    const first = reader.read();
+    hub.publish("t", "b");
+    assert.deepEqual(dataOf((await first).value), ["b"]); // a stream quiet for a window: at once
     const next = reader.read();
-    for (const data of ["b", "c", "d"]) {
+    for (const data of ["c", "d", "e"]) {
       await turn();
       hub.publish("t", data);
     }
-    assert.deepEqual(dataOf((await next).value), ["b", "c", "d"]); // one chunk, at the window's end
+    assert.deepEqual(dataOf((await next).value), ["c", "d", "e"]); // one chunk, at the window's end
     await until(() => hub.stats().timers === 0, "the linger timer stops once traffic does", 2000);
     const later = reader.read();
-    hub.publish("t", "e");
-    assert.deepEqual(dataOf((await later).value), ["e"]); // quiet again: at once
+    hub.publish("t", "f");
+    assert.deepEqual(dataOf((await later).value), ["f"]); // quiet again: at once
+    await reader.cancel();
+    hub.close();
+  });
+
+  it("Hub with linger keeps nothing back while events come at most one per window", async () => {
+    const hub = new Hub<string>({ linger: 5, keepAlive: false });
+    const reader = await subscribed(hub);
+    for (const data of ["a", "b", "c"]) {
+      const next = reader.read();
+      hub.publish("t", data);
+      assert.deepEqual(dataOf((await next).value), [data]);
+      await until(() => hub.stats().timers === 0, "the window ends", 2000);
+    }
     await reader.cancel();
     hub.close();
   });
@@ -59,13 +80,21 @@ describe("Hub linger", () => {
   });
 
   it("Hub with linger ends a stream with everything it kept back when it closes", async () => {
-    const hub = new Hub<string>({ linger: 1000, keepAlive: false });
+    const hub = new Hub<string>({ linger: 200, keepAlive: false });
     const reader = await subscribed(hub);
+    for (const data of ["a1", "a2"]) { // a busy window, so that the next one keeps back
+      const next = reader.read();
+      hub.publish("t", data);
+      await next;
+    }
+    await until(() => hub.stats().timers === 0, "the window ends", 2000);
     const first = reader.read();
     hub.publish("t", "a");
     await first;
     const next = reader.read();
-    hub.publish("t", "b"); // kept back for up to 1 s
+    hub.publish("t", "b"); // kept back for up to 200 ms
+    const state = await Promise.race([next.then(() => "handed over"), turn().then(() => "kept back")]);
+    assert.equal(state, "kept back");
     hub.close({ event: { data: "bye" } });
     let text = decoder.decode((await next).value);
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
