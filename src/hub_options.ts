@@ -29,12 +29,14 @@ export interface HubOptions {
   /**
    * Milliseconds (0 to 1000) an HTTP stream keeps back events that follow one it was just
    * sent, so that events published on consecutive event-loop turns (separate requests,
-   * timers) share one socket write, like `TCP_CORK`. A stream sent nothing for a whole
-   * window still gets its next event at once; a busy one waits at most `linger` ms after its
-   * previous write was made. Worth it when many clients each get several events per few ms
-   * (one 1,000-client burst of one event per turn: 6× the events/s on Bun, bench/README.md);
-   * 0 writes every event as it comes. Its window timer is shared by the hub's streams: in a
-   * plain Cloudflare Worker (`keepAliveTimer: "per-connection"`) keep it 0.
+   * timers) share one socket write, like `TCP_CORK`. A stream sent nothing in the current
+   * window gets its next event at once, and nothing is kept back unless the hub had more than
+   * one event in the last window; a kept-back event waits about `linger` ms after the stream's
+   * previous write (longer when a saturated server runs its timers late). Worth it when many
+   * clients each get several events per few ms (1,000 clients, one event per turn: 5 to 10
+   * times the events/s of 0, bench/README.md); 0 writes every event as it comes. Its window
+   * timer is shared by the hub's streams: in a plain Cloudflare Worker
+   * (`keepAliveTimer: "per-connection"`) keep it 0.
    * @default {0}
    */
   linger?: number;
