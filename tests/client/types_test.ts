@@ -98,7 +98,10 @@ describe("typed events", () => {
       'event: deleted\ndata: {"id":"throw"}\n\n', // its validator throws
       'event: created\ndata: {"id":"f","total":1}\n\n',
     ].join("");
-    const server = serve(() => new Response(body, { headers: { "content-type": "text/event-stream" } }));
+    // The stream stays open: a body that ended would make the client reconnect, racing the count below.
+    const open = () =>
+      new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode(body)) });
+    const server = serve(() => new Response(open(), { headers: { "content-type": "text/event-stream" } }));
     const connection = connect<Events>(server.url, {
       parse: "json",
       schemas: { created: schema(isOrder), deleted: schema(isDeleted, true) },
