@@ -11,6 +11,10 @@ const LINGER = 40;
 const decoder = new TextDecoder();
 const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** Whether a pending read was answered within the current turn (handed over) or not (kept back). */
+const settledNow = (read: Promise<unknown>) =>
+  Promise.race([read.then(() => "handed over"), turn().then(() => "kept back")]);
+
 /** The data of the events in one chunk a body handed its reader. */
 const dataOf = (chunk: Uint8Array | undefined): string[] =>
   parseEventStream(decoder.decode(chunk)).map((event) => event.data);
@@ -35,7 +39,8 @@ describe("Hub linger", () => {
     await until(() => hub.stats().timers === 0, "the window ends", 2000);
     const first = reader.read();
     hub.publish("t", "b");
-    assert.deepEqual(dataOf((await first).value), ["b"]); // a stream quiet for a window: at once
+    assert.equal(await settledNow(first), "handed over"); // a stream quiet for a window: at once
+    assert.deepEqual(dataOf((await first).value), ["b"]);
     const next = reader.read();
     for (const data of ["c", "d", "e"]) {
       await turn();
@@ -45,7 +50,8 @@ describe("Hub linger", () => {
     await until(() => hub.stats().timers === 0, "the linger timer stops once traffic does", 2000);
     const later = reader.read();
     hub.publish("t", "f");
-    assert.deepEqual(dataOf((await later).value), ["f"]); // quiet again: at once
+    assert.equal(await settledNow(later), "handed over"); // quiet again: at once
+    assert.deepEqual(dataOf((await later).value), ["f"]);
     await reader.cancel();
     hub.close();
   });
@@ -56,6 +62,7 @@ describe("Hub linger", () => {
     for (const data of ["a", "b", "c"]) {
       const next = reader.read();
       hub.publish("t", data);
+      assert.equal(await settledNow(next), "handed over");
       assert.deepEqual(dataOf((await next).value), [data]);
       await until(() => hub.stats().timers === 0, "the window ends", 2000);
     }
@@ -93,8 +100,7 @@ describe("Hub linger", () => {
     await first;
     const next = reader.read();
     hub.publish("t", "b"); // kept back for up to 200 ms
-    const state = await Promise.race([next.then(() => "handed over"), turn().then(() => "kept back")]);
-    assert.equal(state, "kept back");
+    assert.equal(await settledNow(next), "kept back");
     hub.close({ event: { data: "bye" } });
     let text = decoder.decode((await next).value);
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
