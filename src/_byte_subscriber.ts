@@ -127,10 +127,16 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
 
   #send(bytes: Uint8Array): boolean {
     this.wrote = true;
-    if (this.#reading && this.#queued === 0 && !this.#keepsBack()) {
-      this.#reading = false;
-      this.#noteHandOver();
-      return this.enqueue(bytes);
+    if (this.#reading && this.#queued === 0) {
+      const linger = this.owner.linger;
+      if (linger === undefined || !linger.isHot(this.#window)) {
+        this.#reading = false;
+        if (linger !== undefined) this.#window = linger.handedOver();
+        return this.enqueue(bytes);
+      }
+      // A hot stream (handed data in the current window) keeps back what comes until it ends.
+      linger.wait(this);
+      this.#lingering = true;
     }
     (this.#chunks ??= []).push(bytes);
     this.#queued += bytes.byteLength;
@@ -141,16 +147,6 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
     this.#reading = false;
     this.#noteHandOver();
     this.enqueue(this.#takeChunks());
-  }
-
-  // With a linger, a hot stream (handed data in the current window) keeps back what comes
-  // while its runtime waits, until the window ends.
-  #keepsBack(): boolean {
-    const linger = this.owner.linger;
-    if (linger === undefined || !linger.isHot(this.#window)) return false;
-    linger.wait(this);
-    this.#lingering = true;
-    return true;
   }
 
   #noteHandOver(): void {

@@ -2,12 +2,13 @@
 // Time is cut into windows by one timer per hub, which runs only while streams are being handed
 // data. A window starts once the writes that opened it are done (a zero timer runs after them:
 // under load they take longer than `ms`, and a window timed from the hand-off would be over
-// before the next event came) and lasts `ms`. A stream handed data in the current window is
-// hot: what comes for it is kept back until the window ends, then handed over as one chunk,
-// which makes it hot in the next window. A stream handed nothing in the current window is cold:
-// its next event goes at once. So an idle stream keeps its immediate delivery, a busy one costs
-// one write per window instead of one per event, and an event is kept back for at most `ms`
-// after the writes before it are done.
+// before the next event came) and lasts `ms`. While the hub is busy (more than one event in the
+// last window), a stream handed data in the current window is hot: what comes for it is kept
+// back until the window ends, then handed over as one chunk, which makes it hot in the next
+// window. A stream handed nothing in the current window is cold: its next event goes at once.
+// So an idle stream keeps its immediate delivery, a busy one costs one write per window instead
+// of one per event, and an event is kept back for about `ms` after the writes before it are
+// done (longer when a saturated loop runs the timer late).
 
 /** What a linger window's end tells a stream that is keeping bytes back. */
 export interface Lingering {
