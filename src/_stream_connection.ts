@@ -3,7 +3,7 @@
 import { encodeEvent, formatComment } from "./encode.ts";
 import type { EncodeOptions } from "./encode.ts";
 import type { SseEvent } from "./event.ts";
-import { sseHeaders } from "./response.ts";
+import { sseResponseHeaders } from "./response.ts";
 import type { EventStream, EventStreamOptions, StreamEvent } from "./stream_options.ts";
 
 const encoder = new TextEncoder();
@@ -50,7 +50,7 @@ export class Connection<T> implements EventStream<T> {
         cancel?.();
       },
     }, new ByteLengthQueuingStrategy({ highWaterMark }));
-    this.response = new Response(body, { headers: sseHeaders(options.headers) });
+    this.response = new Response(body, { headers: sseResponseHeaders(options.headers) });
     const interval = options.keepAlive ?? 4000;
     if (interval !== false) {
       this.#timer = setInterval(() => {

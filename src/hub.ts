@@ -11,7 +11,7 @@ import { MemoryHistory } from "./memory_history.ts";
 import type { HistoryStore } from "./history.ts";
 import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
 import type { HubMessage, HubStats, PublishResult } from "./message.ts";
-import { getLastEventId, SSE_HEADER_LIST, sseHeaders } from "./response.ts";
+import { getLastEventId, sseResponseHeaders } from "./response.ts";
 import { admit, admitInProcess } from "./_admission.ts";
 import { BusLink } from "./_bus_link.ts";
 import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
@@ -161,10 +161,10 @@ export class Hub<T = unknown> {
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes, this.#streams);
     this.#fanOut.identify(subscriber, options.key, request);
     const stream = subscriber.open(request, lastEventId);
-    const headers = options.headers === undefined
-      ? SSE_HEADER_LIST as [string, string][]
-      : sseHeaders(options.headers);
-    return new Response(stream, { status: options.status ?? 200, headers });
+    return new Response(stream, {
+      status: options.status ?? 200,
+      headers: sseResponseHeaders(options.headers),
+    });
   }
 
   /**

@@ -6,6 +6,13 @@
  */
 import type { HeadersLike } from "./headers.ts";
 
+/** The SSE headers as a `HeadersInit` (no `Headers` object per stream). Never mutated. */
+const SSE_HEADER_LIST: [string, string][] = [
+  ["content-type", "text/event-stream; charset=utf-8"],
+  ["cache-control", "no-cache, no-transform"],
+  ["x-accel-buffering", "no"],
+];
+
 /**
  * Builds the headers of an SSE response: `Content-Type: text/event-stream; charset=utf-8`,
  * `Cache-Control: no-cache, no-transform` (no proxy may buffer or compress the stream)
@@ -31,12 +38,10 @@ export function sseHeaders(extra?: HeadersLike): Headers {
   return headers;
 }
 
-/** The SSE headers as a `HeadersInit` (a `Response` copies them: no `Headers` per stream). Never mutated. */
-export const SSE_HEADER_LIST: [string, string][] = [
-  ["content-type", "text/event-stream; charset=utf-8"],
-  ["cache-control", "no-cache, no-transform"],
-  ["x-accel-buffering", "no"],
-];
+/** Internal: the headers of an SSE response; without extras, a shared list the `Response` copies. */
+export function sseResponseHeaders(extra: HeadersLike | undefined): HeadersInit {
+  return extra === undefined ? SSE_HEADER_LIST : sseHeaders(extra);
+}
 
 /**
  * Internal: sets every header of `extra` on `target`, overriding same-named ones, except
