@@ -99,3 +99,32 @@ describe("Hub.subscribe past bufferMessages", () => {
     hub.close();
   });
 });
+
+// docs/guarantees.md, "one pull": a backlog goes out in reads of at most 8 KiB (one bigger event
+// on its own), so a runtime that copies what a socket has not taken yet copies at most that much.
+describe("Hub.response hands a backlog over in bounded reads", () => {
+  it("Hub.response hands a waiting backlog to its reader in chunks of at most 8 KiB, a bigger event alone, every event in order", async () => {
+    const hub = new Hub<string>({ keepAlive: false });
+    const reader = (await hub.response(new Request("http://x/"), { topics: "t" })).body!.getReader();
+    await reader.read(); // the opening comment; nobody reads while the backlog builds
+    const sent: string[] = [];
+    for (let i = 0; i < 100; i++) sent.push(hub.publish("t", `${i}:${"s".repeat(1000)}`).id);
+    sent.push(hub.publish("t", `big:${"b".repeat(20_000)}`).id);
+    for (let i = 100; i < 110; i++) sent.push(hub.publish("t", `${i}:${"s".repeat(1000)}`).id);
+    const sizes: number[] = [];
+    let text = "";
+    const decoder = new TextDecoder();
+    while (text.split("\n\n").length - 1 < sent.length) {
+      const { value } = await reader.read();
+      sizes.push(value!.byteLength);
+      text += decoder.decode(value);
+    }
+    const big = sizes.filter((size) => size > 8 * 1024);
+    assert.equal(big.length, 1, `one read over 8 KiB (the 20 KB event alone), got ${sizes.join(", ")}`);
+    assert.ok(big[0]! < 21_000);
+    assert.ok(sizes.length >= 14, `110 events of ~1 KB take at least 14 reads of 8 KiB, got ${sizes.length}`);
+    assert.deepEqual([...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]), sent);
+    await reader.cancel();
+    hub.close();
+  });
+});
