@@ -6,7 +6,7 @@
  */
 import type { HeadersLike } from "./headers.ts";
 
-/** The SSE headers as a `HeadersInit` (no `Headers` object per stream). Never mutated. */
+/** The SSE headers as a header list (no `Headers` object per stream). Never mutated. */
 const SSE_HEADER_LIST: [string, string][] = [
   ["content-type", "text/event-stream; charset=utf-8"],
   ["cache-control", "no-cache, no-transform"],
@@ -39,7 +39,7 @@ export function sseHeaders(extra?: HeadersLike): Headers {
 }
 
 /** Internal: the headers of an SSE response; without extras, a shared list the `Response` copies. */
-export function sseResponseHeaders(extra: HeadersLike | undefined): HeadersInit {
+export function sseResponseHeaders(extra: HeadersLike | undefined): HeadersLike {
   return extra === undefined ? SSE_HEADER_LIST : sseHeaders(extra);
 }
 
