@@ -196,7 +196,7 @@ const MUTATIONS = [
   [
     "a linger never keeps anything back",
     "src/_linger.ts",
-    "    return this.#busy && this.window === window;",
+    "    if (!this.#busy || this.window !== window) return false;",
     "    return false;",
     LINGER,
   ],
@@ -210,8 +210,29 @@ const MUTATIONS = [
   [
     "a linger keeps back what comes for a cold stream too",
     "src/_linger.ts",
-    "    return this.#busy && this.window === window;",
-    "    return true;",
+    "    if (!this.#busy || this.window !== window) return false;",
+    "    if (!this.#busy) return !this.#starved;",
+    LINGER,
+  ],
+  [
+    "a linger keeps back while the loop is still writing what opened the window",
+    "src/_linger.ts",
+    "    return !this.#starved && this.window === window;",
+    "    return this.window === window;",
+    LINGER,
+  ],
+  [
+    "a publish never ends an overdue linger window",
+    "src/_linger.ts",
+    "      if (now >= this.#endsAt) this.#end();",
+    "      if (now < 0) this.#end();",
+    LINGER,
+  ],
+  [
+    "a stream's read never ends an overdue linger window",
+    "src/_byte_subscriber.ts",
+    "    this.owner.linger?.endIfOverdue();",
+    "    void this.owner;",
     LINGER,
   ],
 ].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));

@@ -89,6 +89,7 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
   /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
   pull(): void {
     this.#reading = true;
+    this.owner.linger?.endIfOverdue(); // a busy loop runs the linger's timer late
     if (this.#queued > 0 && !this.#lingering) this.#handOver(); // kept-back bytes wait for their window
   }
 

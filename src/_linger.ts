@@ -1,14 +1,21 @@
 // The linger (`HubOptions.linger`): events of consecutive event-loop turns share one write.
 // Time is cut into windows by one timer per hub, which runs only while streams are being handed
-// data. A window starts once the writes that opened it are done (a zero timer runs after them:
-// under load they take longer than `ms`, and a window timed from the hand-off would be over
-// before the next event came) and lasts `ms`. While the hub is busy (more than one event in the
-// last window), a stream handed data in the current window is hot: what comes for it is kept
-// back until the window ends, then handed over as one chunk, which makes it hot in the next
-// window. A stream handed nothing in the current window is cold: its next event goes at once.
-// So an idle stream keeps its immediate delivery, a busy one costs one write per window instead
-// of one per event, and an event is kept back for about `ms` after the writes before it are
-// done (longer when a saturated loop runs the timer late).
+// data. A window opens with a hand-off, starts once the writes of that turn are done (a zero
+// timer runs after them: under load they take longer than `ms`, and a window timed from the
+// hand-off would be over before the next event came) and lasts `ms`. While the hub is busy
+// (more than one event in the last window), a stream handed data in the current window is hot:
+// what comes for it is kept back until the window ends, then handed over as one chunk, which
+// makes it hot in the next window. A stream handed nothing in the current window is cold: its
+// next event goes at once. So an idle stream keeps its immediate delivery, and a busy one costs
+// one write per window instead of one per event.
+//
+// Nothing is kept back much longer than `ms`. A window ends `ms` after the first event it kept
+// back, even if it has not started. A loop busy writing runs timers late, so that deadline is
+// also checked by the next publish and by every stream that asks for data. And a window that
+// has not started `ms` after it opened means the loop is still writing (10k streams, say): an
+// event kept back then would miss those writes and wait for all of them (Deno runs no JS
+// meanwhile), so nothing is kept back until the window starts. The clock is read once per
+// window and once per published event that finds a hot stream.
 
 /** What a linger window's end tells a stream that is keeping bytes back. */
 export interface Lingering {
@@ -28,6 +35,15 @@ export class Linger {
   /** More than one event was published in the last window: keeping back can merge writes. */
   #busy = false;
   #publishedBefore = 0;
+  /** When the current window must end (`performance.now()`); Infinity while nothing sets it. */
+  #endsAt = Infinity;
+  /** The published count at the last deadline check by a publish: one clock read per event. */
+  #checkedAt = -1;
+  /** When the current window opened (its first hand-off), and whether it has started. */
+  #openedAt = 0;
+  #started = false;
+  /** At the last check, the window had not started `ms` after it opened: the loop is writing. */
+  #starved = false;
 
   constructor(readonly ms: number, private readonly count: PublishCount) {}
 
@@ -36,23 +52,38 @@ export class Linger {
    * the writes of this turn are done (a zero timer runs after them), then lasts `ms`.
    */
   handedOver(): number {
-    this.#timer ??= setTimeout(this.#startWindow, 0);
+    if (this.#timer === undefined) this.#open();
     return this.window;
   }
 
   /**
    * Whether a stream last handed data in `window` keeps back what comes now: only while the
    * hub is busy (events come faster than one per window), else keeping back merges nothing
-   * and only delays (a saturated server's timers run late, so a window can be long).
+   * and only delays; and not while the loop is still writing what opened the window. A
+   * window past its deadline ends here (its timer is late).
    */
   isHot(window: number): boolean {
-    return this.#busy && this.window === window;
+    if (!this.#busy || this.window !== window) return false;
+    const published = this.count.published;
+    if (published !== this.#checkedAt) {
+      this.#checkedAt = published;
+      const now = performance.now();
+      if (now >= this.#endsAt) this.#end();
+      this.#starved = !this.#started && now - this.#openedAt >= this.ms;
+    }
+    return !this.#starved && this.window === window;
   }
 
-  /** A stream keeps bytes back until the current window ends. */
+  /** A stream keeps bytes back until the current window ends, at most `ms` from the first. */
   wait(stream: Lingering): void {
+    if (this.#waiting.length === 0) this.#endsAt = Math.min(this.#endsAt, performance.now() + this.ms);
     this.#waiting.push(stream);
-    this.#timer ??= setTimeout(this.#startWindow, 0);
+    if (this.#timer === undefined) this.#open();
+  }
+
+  /** A stream asks for data: if something was kept back past its deadline, hand it over now. */
+  endIfOverdue(): void {
+    if (this.#waiting.length > 0 && performance.now() >= this.#endsAt) this.#end();
   }
 
   /** Timers running (part of the hub's `timers` stat). */
@@ -64,15 +95,29 @@ export class Linger {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#endsAt = Infinity;
+    this.#started = false;
     this.#waiting = [];
   }
 
+  #open(): void {
+    this.#openedAt = performance.now();
+    this.#timer = setTimeout(this.#startWindow, 0);
+  }
+
   #startWindow = (): void => {
-    this.#timer = setTimeout(this.#end, this.ms);
+    this.#started = true;
+    const now = performance.now();
+    this.#endsAt = Math.min(this.#endsAt, now + this.ms);
+    if (now >= this.#endsAt) this.#end();
+    else this.#timer = setTimeout(this.#end, this.#endsAt - now);
   };
 
   #end = (): void => {
+    clearTimeout(this.#timer); // ended by a deadline check before its timer ran
     this.#timer = undefined;
+    this.#endsAt = Infinity;
+    this.#started = false;
     this.window++;
     const published = this.count.published;
     this.#busy = published - this.#publishedBefore > 1;

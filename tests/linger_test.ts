@@ -25,12 +25,36 @@ async function subscribed(hub: Hub<string>) {
   return reader;
 }
 
+/** Three events in one window: the hub is busy, so that the next window keeps back. */
+async function busyWindow(hub: Hub<string>, reader: ReadableStreamDefaultReader<Uint8Array>) {
+  for (const data of ["a1", "a2", "a3"]) {
+    const next = reader.read();
+    hub.publish("t", data);
+    await next;
+  }
+  await until(() => hub.stats().timers === 0, "the window ends", 2000);
+}
+
+/** Blocks the event loop for `ms`: no timer can run meanwhile (a server busy writing). */
+function blockLoop(ms: number): void {
+  const started = performance.now();
+  while (performance.now() - started < ms) { /* busy */ }
+}
+
+/** Whether `read` settles within a few microtasks, that is before any timer could run. */
+async function settledBeforeAnyTimer(read: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void read.then(() => settled = true);
+  for (let i = 0; i < 5; i++) await null;
+  return settled;
+}
+
 describe("Hub linger", () => {
   it("Hub with linger, once events come faster than one per window, hands events of consecutive turns to a waiting reader as one chunk", async () => {
     const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
     const reader = await subscribed(hub);
-    // One window of two events: each goes at once (the hub was not busy), and the hub is busy next.
-    for (const data of ["a1", "a2"]) {
+    // One window of three events: each goes at once (the hub was not busy), and the hub is busy next.
+    for (const data of ["a1", "a2", "a3"]) {
       const next = reader.read();
       await turn();
       hub.publish("t", data);
@@ -89,12 +113,7 @@ describe("Hub linger", () => {
   it("Hub with linger ends a stream with everything it kept back when it closes", async () => {
     const hub = new Hub<string>({ linger: 200, keepAlive: false });
     const reader = await subscribed(hub);
-    for (const data of ["a1", "a2"]) { // a busy window, so that the next one keeps back
-      const next = reader.read();
-      hub.publish("t", data);
-      await next;
-    }
-    await until(() => hub.stats().timers === 0, "the window ends", 2000);
+    await busyWindow(hub, reader);
     const first = reader.read();
     hub.publish("t", "a");
     await first;
@@ -106,6 +125,60 @@ describe("Hub linger", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
     assert.deepEqual(parseEventStream(text).map((e) => e.data), ["b", "bye"]);
     assert.equal(hub.stats().timers, 0);
+  });
+
+  it("Hub with linger, when a busy loop runs the window's timer late, hands the next event over at once: the publish ends the overdue window", async () => {
+    const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
+    const reader = await subscribed(hub);
+    await busyWindow(hub, reader);
+    const first = reader.read();
+    hub.publish("t", "b"); // handed over at once: opens a window that starts after this turn
+    await first;
+    const next = reader.read();
+    await turn(); // the window has started (its zero timer ran first) and lasts LINGER ms
+    blockLoop(LINGER * 2);
+    hub.publish("t", "c");
+    assert.ok(await settledBeforeAnyTimer(next), "ended by the publish, not by the late timer");
+    assert.deepEqual(dataOf((await next).value), ["c"]);
+    await reader.cancel();
+    hub.close();
+  });
+
+  it("Hub with linger keeps an event back at most `linger` ms, even while the window has not started: another stream's read hands it over", async () => {
+    const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
+    const reader = await subscribed(hub);
+    const other = await subscribed(hub);
+    await busyWindow(hub, reader);
+    const first = reader.read();
+    hub.publish("t", "b"); // opens a window; its zero timer cannot run while the loop is blocked
+    await first;
+    const next = reader.read();
+    hub.publish("t", "c"); // hot: kept back
+    assert.equal(await settledBeforeAnyTimer(next), false);
+    blockLoop(LINGER * 2);
+    for (let r = await other.read();; r = await other.read()) { // the other stream reads
+      if (dataOf(r.value).includes("c")) break;
+    }
+    assert.ok(await settledBeforeAnyTimer(next), "handed over past its deadline, before any timer");
+    assert.deepEqual(dataOf((await next).value), ["c"]);
+    await Promise.all([reader.cancel(), other.cancel()]);
+    hub.close();
+  });
+
+  it("Hub with linger keeps nothing back while the writes that opened the window are still going on after `linger` ms (the loop is busy writing)", async () => {
+    const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
+    const reader = await subscribed(hub);
+    await busyWindow(hub, reader);
+    const first = reader.read();
+    hub.publish("t", "b"); // opens a window that starts once this turn's writes are done
+    await first;
+    blockLoop(LINGER * 2); // still "writing": the window has not started after LINGER ms
+    const next = reader.read();
+    hub.publish("t", "c");
+    assert.ok(await settledBeforeAnyTimer(next), "handed over at once, not kept back behind the writes");
+    assert.deepEqual(dataOf((await next).value), ["c"]);
+    await reader.cancel();
+    hub.close();
   });
 
   it("Hub refuses a linger that is not a whole number of ms from 0 to 1000", () => {
