@@ -192,6 +192,13 @@ const MUTATIONS = [
     "const interval = options.keepAlive || 4000;",
     KEEP_ALIVE,
   ],
+  [
+    "the hub visits a subscriber of several topics once per topic",
+    "src/_fan_out.ts",
+    "      for (const subscriber of subscribers) if (subscriber.topics[0] === topic) visit(subscriber);",
+    "      for (const subscriber of subscribers) visit(subscriber);",
+    KEEP_ALIVE,
+  ],
   // Linger.
   [
     "a linger never keeps anything back",

@@ -1,7 +1,7 @@
 // Topic → subscribers, the offer loop, and the overflow policy: the one place that decides
 // what happens to a subscriber that cannot take an event. Also the hub's one keep-alive timer,
 // which runs only while there are subscribers.
-import { KeepAlive } from "./_keep_alive.ts";
+import { type Everyone, KeepAlive } from "./_keep_alive.ts";
 import { DELIVERED, FAILED, FILTERED, FULL, type Subscriber } from "./_subscriber.ts";
 import { HubError } from "./errors.ts";
 import type { HubMessage, HubStats, SubscriberInfo } from "./message.ts";
@@ -38,8 +38,12 @@ export function zeroCounters(): HubCounters {
 }
 
 export class FanOut<T> {
+  // No set of all subscribers besides these: one entry less per connection. A subscriber of
+  // several topics is in several sets; `each` visits it once, in the set of its first topic.
   readonly #topics = new Map<string, Set<Subscriber<T>>>();
-  readonly #all = new Set<Subscriber<T>>();
+  /** One `[topic]` list per topic, shared by its one-topic subscribers instead of one each. */
+  readonly #oneTopicLists = new Map<string, readonly string[]>();
+  #indexed = 0;
   readonly #keepAlive: KeepAlive;
   /** Subscribers that joined while an event was being offered: they start after it. */
   readonly #joining: Subscriber<T>[] = [];
@@ -52,13 +56,12 @@ export class FanOut<T> {
     readonly counters: FanOutCounters,
     readonly hooks: LifecycleHooks = {},
   ) {
-    const all = this.#all as unknown as Set<Subscriber<unknown>>;
-    this.#keepAlive = new KeepAlive(keepAlive, all, keepAlivePerConnection);
+    this.#keepAlive = new KeepAlive(keepAlive, this as unknown as Everyone, keepAlivePerConnection);
   }
 
   /** Subscribers, including those joining during an offer. */
   get size(): number {
-    return this.#all.size + this.#joining.length;
+    return this.#indexed + this.#joining.length;
   }
 
   /** Topics with at least one subscriber. */
@@ -100,16 +103,19 @@ export class FanOut<T> {
     const gone = subscriber.onGone;
     subscriber.onGone = undefined;
     gone?.();
-    if (!this.#all.delete(subscriber)) {
+    if (this.#topics.get(subscriber.topics[0]!)?.has(subscriber) !== true) {
       const joining = this.#joining.indexOf(subscriber);
       if (joining !== -1) this.#joining.splice(joining, 1);
       return;
     }
+    this.#indexed--;
     for (const topic of subscriber.topics) {
       const set = this.#topics.get(topic);
       if (set === undefined) continue;
       set.delete(subscriber);
-      if (set.size === 0) this.#topics.delete(topic);
+      if (set.size > 0) continue;
+      this.#topics.delete(topic);
+      this.#oneTopicLists.delete(topic);
     }
     this.#keepAlive.left(subscriber as Subscriber<unknown>);
     this.#announce(this.hooks.onLeave, subscriber);
@@ -140,7 +146,21 @@ export class FanOut<T> {
 
   /** Sends a chunk to every HTTP subscriber, outside its budget (a reset after a bus gap). */
   broadcast(chunk: Uint8Array): void {
-    for (const subscriber of this.#all) if (subscriber.wantsBytes) subscriber.push(chunk);
+    this.each((subscriber) => {
+      if (subscriber.wantsBytes) subscriber.push(chunk);
+    });
+  }
+
+  /** Every indexed subscriber, once each (not those still joining). */
+  each(visit: (subscriber: Subscriber<T>) => void): void {
+    for (const [topic, subscribers] of this.#topics) {
+      for (const subscriber of subscribers) if (subscriber.topics[0] === topic) visit(subscriber);
+    }
+  }
+
+  /** Indexed subscribers (the keep-alive stops at 0). */
+  get indexed(): number {
+    return this.#indexed;
   }
 
   /**
@@ -149,10 +169,13 @@ export class FanOut<T> {
    */
   closeAll(last: Uint8Array | undefined): void {
     this.#keepAlive.stop();
-    const everyone = [...this.#all, ...this.#joining];
-    for (const subscriber of this.#all) this.#announce(this.hooks.onLeave, subscriber);
-    this.#all.clear();
+    const everyone: Subscriber<T>[] = [];
+    this.each((subscriber) => everyone.push(subscriber));
+    for (const subscriber of everyone) this.#announce(this.hooks.onLeave, subscriber);
+    everyone.push(...this.#joining);
     this.#topics.clear();
+    this.#oneTopicLists.clear();
+    this.#indexed = 0;
     this.#joining.length = 0;
     for (const subscriber of everyone) {
       const gone = subscriber.onGone;
@@ -187,7 +210,12 @@ export class FanOut<T> {
   }
 
   #index(subscriber: Subscriber<T>): void {
-    this.#all.add(subscriber);
+    this.#indexed++;
+    if (subscriber.topics.length === 1) {
+      const shared = this.#oneTopicLists.get(subscriber.topics[0]!);
+      if (shared === undefined) this.#oneTopicLists.set(subscriber.topics[0]!, subscriber.topics);
+      else subscriber.topics = shared;
+    }
     for (const topic of subscriber.topics) {
       let set = this.#topics.get(topic);
       if (set === undefined) this.#topics.set(topic, set = new Set());

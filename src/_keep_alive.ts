@@ -5,6 +5,12 @@
 // response whose own request has no pending timer or I/O).
 import type { Subscriber } from "./_subscriber.ts";
 
+/** The hub's subscribers, as the keep-alive sees them. */
+export interface Everyone {
+  readonly indexed: number;
+  each(visit: (subscriber: Subscriber<unknown>) => void): void;
+}
+
 const PING = new TextEncoder().encode(":\n");
 
 export class KeepAlive {
@@ -13,7 +19,7 @@ export class KeepAlive {
 
   constructor(
     private readonly interval: number | false,
-    private readonly subscribers: ReadonlySet<Subscriber<unknown>>,
+    private readonly subscribers: Everyone,
     perConnection: boolean,
   ) {
     if (perConnection) this.#perConnection = new Map();
@@ -36,7 +42,7 @@ export class KeepAlive {
       clearInterval(own);
       this.#perConnection!.delete(subscriber);
     }
-    if (this.subscribers.size === 0) this.stop();
+    if (this.subscribers.indexed === 0) this.stop();
   }
 
   stop(): void {
@@ -53,7 +59,7 @@ export class KeepAlive {
   }
 
   #tick(): void {
-    for (const subscriber of this.subscribers) ping(subscriber);
+    this.subscribers.each(ping);
   }
 }
 

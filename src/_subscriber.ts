@@ -23,6 +23,17 @@ export interface Held<T> {
   message: HubMessage<T>;
 }
 
+/** What only some subscribers need: kept in one object, made on first need. */
+interface Rare<T> {
+  filter: Filter<T> | undefined;
+  held: Held<T>[] | undefined;
+  /** What `held` counts against the budget (bytes or messages). */
+  heldSize: number;
+  closing: { last: Uint8Array | undefined } | undefined;
+  info: SubscriberInfo | undefined;
+  onGone: (() => void) | undefined;
+}
+
 export abstract class Subscriber<T> {
   /** Set once, in the stream's `start`. */
   controller!: ReadableStreamDefaultController<any>;
@@ -30,26 +41,67 @@ export abstract class Subscriber<T> {
   active = true;
   /** Something was sent since the last keep-alive tick. */
   wrote = true;
+  // Filter, replay, hooks and abort listener state, in one field: most subscribers have none,
+  // and a hub may hold tens of thousands of subscribers (8 bytes a field each, on Deno).
+  #rare: Rare<T> | undefined;
+
+  constructor(
+    /** Its topics; the fan-out may swap a one-topic list for an equal one it shares. */
+    public topics: readonly string[],
+    filter: Filter<T> | undefined,
+    /** Bytes (HTTP) or messages (in-process) that may wait unread. */
+    readonly budget: number,
+  ) {
+    if (filter !== undefined) this.#more().filter = filter;
+  }
+
+  /** Which events it wants (none: all of its topics'). */
+  get filter(): Filter<T> | undefined {
+    return this.#rare?.filter;
+  }
+
   /** While an async replay is under way, live events wait here (then are de-duplicated). */
-  held: Held<T>[] | undefined;
+  get held(): Held<T>[] | undefined {
+    return this.#rare?.held;
+  }
+
   /**
    * Set when the hub closed during this subscriber's replay: the replay and the held events
    * still go out, then this last chunk (if any), then the stream ends.
    */
-  closing: { last: Uint8Array | undefined } | undefined;
-  /** Who it is, for the lifecycle hooks (set only when the hub has hooks). */
-  info: SubscriberInfo | undefined;
-  /** Runs once when this subscriber is gone for good (e.g. removes an abort listener). */
-  onGone: (() => void) | undefined;
-  /** What `held` counts against the budget (bytes or messages). */
-  #heldSize = 0;
+  get closing(): { last: Uint8Array | undefined } | undefined {
+    return this.#rare?.closing;
+  }
+  set closing(closing: { last: Uint8Array | undefined } | undefined) {
+    if (closing !== undefined || this.#rare !== undefined) this.#more().closing = closing;
+  }
 
-  constructor(
-    readonly topics: readonly string[],
-    readonly filter: Filter<T> | undefined,
-    /** Bytes (HTTP) or messages (in-process) that may wait unread. */
-    readonly budget: number,
-  ) {}
+  /** Who it is, for the lifecycle hooks (set only when the hub has hooks). */
+  get info(): SubscriberInfo | undefined {
+    return this.#rare?.info;
+  }
+  set info(info: SubscriberInfo | undefined) {
+    if (info !== undefined || this.#rare !== undefined) this.#more().info = info;
+  }
+
+  /** Runs once when this subscriber is gone for good (e.g. removes an abort listener). */
+  get onGone(): (() => void) | undefined {
+    return this.#rare?.onGone;
+  }
+  set onGone(onGone: (() => void) | undefined) {
+    if (onGone !== undefined || this.#rare !== undefined) this.#more().onGone = onGone;
+  }
+
+  #more(): Rare<T> {
+    return this.#rare ??= {
+      filter: undefined,
+      held: undefined,
+      heldSize: 0,
+      closing: undefined,
+      info: undefined,
+      onGone: undefined,
+    };
+  }
 
   /** true: the stream carries encoded bytes (HTTP); false: messages (in-process). */
   abstract readonly wantsBytes: boolean;
@@ -59,19 +111,21 @@ export abstract class Subscriber<T> {
    * the subscriber's own delivery. Synchronous; on the delivered path it allocates nothing.
    */
   offer(bytes: Uint8Array, message: HubMessage<T>): Offer {
-    if (this.filter !== undefined) {
+    const rare = this.#rare;
+    if (rare === undefined) return this.deliver(bytes, message);
+    if (rare.filter !== undefined) {
       try {
-        if (!this.filter(message)) return FILTERED;
+        if (!rare.filter(message)) return FILTERED;
       } catch (error) {
         this.fail(error);
         return FAILED;
       }
     }
-    if (this.held !== undefined) {
+    if (rare.held !== undefined) {
       const size = this.wantsBytes ? bytes.byteLength : 1;
-      if (this.#heldSize > 0 && this.#heldSize + size > this.budget) return FULL;
-      this.held.push({ id: message.id, topic: message.topic, bytes, message });
-      this.#heldSize += size;
+      if (rare.heldSize > 0 && rare.heldSize + size > this.budget) return FULL;
+      rare.held.push({ id: message.id, topic: message.topic, bytes, message });
+      rare.heldSize += size;
       return DELIVERED;
     }
     return this.deliver(bytes, message);
@@ -79,15 +133,19 @@ export abstract class Subscriber<T> {
 
   /** Starts holding live events (an async replay begins). */
   hold(): void {
-    this.held = [];
-    this.#heldSize = 0;
+    const rare = this.#more();
+    rare.held = [];
+    rare.heldSize = 0;
   }
 
   /** Ends holding live events (the replay has arrived): returns what was held. */
   takeHeld(): Held<T>[] {
-    const held = this.held ?? [];
-    this.held = undefined;
-    this.#heldSize = 0;
+    const rare = this.#rare;
+    const held = rare?.held ?? [];
+    if (rare !== undefined) {
+      rare.held = undefined;
+      rare.heldSize = 0;
+    }
     return held;
   }
 

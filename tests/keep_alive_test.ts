@@ -48,6 +48,19 @@ describe("Hub keepAlive", () => {
     quiet.close();
     control.close();
   });
+
+  it("Hub sends a subscriber of several topics one comment per tick, and one closing event, like a one-topic one", async () => {
+    const hub = new Hub<string>({ keepAlive: INTERVAL });
+    const several = SseClient.of(await hub.response(new Request("http://x/"), { topics: ["a", "b", "t"] }));
+    const one = await hubStream(hub);
+    await several.textUntil((text) => pings(text) >= 3, WITHIN);
+    hub.close({ event: { data: "bye" } });
+    const [severalEvents, oneEvents] = await Promise.all([several.end(WITHIN), one.end(WITHIN)]);
+    assert.deepEqual(severalEvents.map((e) => e.data), ["bye"]);
+    assert.deepEqual(oneEvents.map((e) => e.data), ["bye"]);
+    // Both were visited by the same ticks: the same count, not one per topic.
+    assert.equal(pings(several.text), pings(one.text));
+  });
 });
 
 describe('Hub keepAlive with keepAliveTimer: "per-connection"', () => {
