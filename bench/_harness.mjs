@@ -133,6 +133,16 @@ export const SERVERS = {
     cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
   },
   "raw-bun": { runtime: "bun", lib: "raw", cmd: () => [BUN, "bench/servers/raw.ts"] },
+  // Not in the default run (`--servers raw-deno-resume`): the raw ceiling reading each request's
+  // Last-Event-ID, as any server that resumes must. Deno then keeps the request's header list
+  // for the life of the stream, which the plain raw ceiling never makes.
+  "raw-deno-resume": {
+    runtime: "deno",
+    lib: "raw-resume",
+    optional: true,
+    env: { RAW_READS_LAST_EVENT_ID: "1" },
+    cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
+  },
   "better-sse-node": {
     runtime: "node",
     lib: "better-sse",

@@ -63,7 +63,9 @@ const config = {
     memoryReps: Number(option("memory-reps") ?? 2),
     // --quick: of the linger variants, linger 2 only.
     servers: option("servers")?.split(",") ??
-      Object.keys(SERVERS).filter((name) => !quick || (SERVERS[name].linger ?? 2) === 2),
+      Object.keys(SERVERS).filter((name) =>
+        !SERVERS[name].optional && (!quick || (SERVERS[name].linger ?? 2) === 2)
+      ),
   },
   extras: { quick, limitMin: quick ? 4 : 6 },
   // Never run forever: the whole run is killed after this.

@@ -17,8 +17,19 @@ function publish(data: Data): void {
   for (const controller of controllers) controller.enqueue(bytes);
 }
 
+// With RAW_READS_LAST_EVENT_ID=1 (the `raw-deno-resume` server), it reads the header a resuming
+// server needs, and nothing more.
+declare const Deno: { env: { get(name: string): string | undefined } } | undefined;
+declare const process: { env: Record<string, string | undefined> };
+const readsLastEventId =
+  (typeof Deno !== "undefined"
+    ? Deno.env.get("RAW_READS_LAST_EVENT_ID")
+    : process.env.RAW_READS_LAST_EVENT_ID) ===
+    "1";
+
 serve((request) => {
   if (new URL(request.url).pathname === "/events") {
+    if (readsLastEventId) void request.headers.get("last-event-id");
     let mine: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
