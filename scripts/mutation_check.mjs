@@ -124,7 +124,7 @@ const MUTATIONS = [
   [
     "held during an async replay: the budget is ignored",
     "src/_subscriber.ts",
-    "      if (this.#heldSize > 0 && this.#heldSize + size > this.budget) return FULL;\n",
+    "      if (rare.heldSize > 0 && rare.heldSize + size > this.budget) return FULL;\n",
     "",
     HELD,
   ],
