@@ -211,9 +211,10 @@ export class FanOut<T> {
 
   #index(subscriber: Subscriber<T>): void {
     this.#indexed++;
-    if (subscriber.topics.length === 1) {
-      const shared = this.#oneTopicLists.get(subscriber.topics[0]!);
-      if (shared === undefined) this.#oneTopicLists.set(subscriber.topics[0]!, subscriber.topics);
+    const { topics } = subscriber;
+    if (topics.length === 1) {
+      const shared = this.#oneTopicLists.get(topics[0]!);
+      if (shared === undefined) this.#oneTopicLists.set(topics[0]!, topics);
       else subscriber.topics = shared;
     }
     for (const topic of subscriber.topics) {

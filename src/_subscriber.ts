@@ -73,7 +73,7 @@ export abstract class Subscriber<T> {
     return this.#rare?.closing;
   }
   set closing(closing: { last: Uint8Array | undefined } | undefined) {
-    if (closing !== undefined || this.#rare !== undefined) this.#more().closing = closing;
+    this.#set("closing", closing);
   }
 
   /** Who it is, for the lifecycle hooks (set only when the hub has hooks). */
@@ -81,7 +81,7 @@ export abstract class Subscriber<T> {
     return this.#rare?.info;
   }
   set info(info: SubscriberInfo | undefined) {
-    if (info !== undefined || this.#rare !== undefined) this.#more().info = info;
+    this.#set("info", info);
   }
 
   /** Runs once when this subscriber is gone for good (e.g. removes an abort listener). */
@@ -89,7 +89,12 @@ export abstract class Subscriber<T> {
     return this.#rare?.onGone;
   }
   set onGone(onGone: (() => void) | undefined) {
-    if (onGone !== undefined || this.#rare !== undefined) this.#more().onGone = onGone;
+    this.#set("onGone", onGone);
+  }
+
+  // Clearing a field that was never set makes no object.
+  #set<K extends "closing" | "info" | "onGone">(key: K, value: Rare<T>[K]): void {
+    if (value !== undefined || this.#rare !== undefined) this.#more()[key] = value;
   }
 
   #more(): Rare<T> {
