@@ -29,6 +29,7 @@ const OVERFLOW = ["tests/hub_overflow_test.ts"];
 const HELD = ["tests/hardening/slow_clients_test.ts"];
 const KEEP_ALIVE = ["tests/keep_alive_test.ts", "tests/hub_test.ts"];
 const LINGER = ["tests/linger_test.ts", "tests/http/linger_test.ts"];
+const RESUME = ["tests/bridge/redis_resume_test.ts"];
 
 /** name, file, the exact text to replace and its replacement, and the tests to run. */
 const MUTATIONS = [
@@ -42,7 +43,7 @@ const MUTATIONS = [
   ],
   [
     "cancel of an in-process subscribe stream does nothing",
-    "src/_subscriber.ts",
+    "src/_message_subscriber.ts",
     "      cancel: left,",
     "      cancel: () => {},",
     UNSUBSCRIBE,
@@ -109,7 +110,7 @@ const MUTATIONS = [
   ],
   [
     "in-process: bufferMessages is ignored (never full)",
-    "src/_subscriber.ts",
+    "src/_message_subscriber.ts",
     "    if (room < 1 && room < this.budget) return FULL;",
     "",
     OVERFLOW,
@@ -241,6 +242,21 @@ const MUTATIONS = [
     "    this.owner.linger?.endIfOverdue();",
     "    void this.owner;",
     LINGER,
+  ],
+  // Resuming on an instance whose bus lags a shared store.
+  [
+    "a replay from a shared store: live copies of what the client has are not skipped",
+    "src/_replay.ts",
+    "  if (resume !== undefined) subscriber.skipThrough(resume, compare!);",
+    "",
+    RESUME,
+  ],
+  [
+    "a replay from a shared store: held events the client has are sent",
+    "src/_replay.ts",
+    "    if (seen.has(event.id) || (resume !== undefined && compare!(event.id, resume) <= 0)) continue;",
+    "    if (seen.has(event.id)) continue;",
+    RESUME,
   ],
 ].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));
 

@@ -72,12 +72,12 @@ export function startReplay<T>(
     replay = FAILED_STORE; // a store that fails cannot vouch for anything: the client gets a reset
   }
   if (!(replay instanceof Promise)) {
-    context.guard.run(() => send(subscriber, replay, [], context));
+    context.guard.run(() => send(subscriber, lastEventId, replay, [], context));
     return;
   }
   subscriber.hold();
   replay.then((answer) => answer, () => FAILED_STORE).then((answer) => {
-    context.guard.run(() => send(subscriber, answer, subscriber.takeHeld(), context));
+    context.guard.run(() => send(subscriber, lastEventId, answer, subscriber.takeHeld(), context));
     const closing = subscriber.closing;
     if (closing === undefined || !subscriber.active) return;
     // The hub closed while the store answered: what was published before close still goes out.
@@ -88,6 +88,7 @@ export function startReplay<T>(
 
 function send<T>(
   subscriber: Subscriber<T>,
+  lastEventId: string,
   replay: Replay,
   held: Held<T>[],
   context: ReplayContext<T>,
@@ -125,11 +126,25 @@ function send<T>(
   // Held live events are in publish order. One the replay did not have goes out after it,
   // unless a later held event was in the replay: then it is older than something already
   // sent (the store trimmed it, and its reset said so), and sending it would move the
-  // client's id backwards.
+  // client's id backwards. A store that others write too may be ahead of this hub's bus: what
+  // the client has by now (through `resume`) may be held or still to come live. Such a store
+  // orders its ids, so those are skipped.
+  const compare = context.history.compareIds?.bind(context.history);
+  const resume = compare && resumePoint(replay, lastEventId);
   let start = 0;
   for (let i = 0; i < held.length; i++) if (seen.has(held[i]!.id)) start = i + 1;
   for (let i = start; i < held.length; i++) {
     const event = held[i]!;
-    if (!seen.has(event.id)) subscriber.replayed(event.bytes, event.message);
+    if (seen.has(event.id) || (resume !== undefined && compare!(event.id, resume) <= 0)) continue;
+    subscriber.replayed(event.bytes, event.message);
   }
+  if (resume !== undefined) subscriber.skipThrough(resume, compare!);
+}
+
+// The newest id the client has once this answer is sent: the last entry, else its own id if the
+// answer vouched for it, else the id a reset tells it to resume from.
+function resumePoint(replay: Replay, lastEventId: string): string | undefined {
+  const { entries } = replay;
+  if (entries.length > 0) return entries[entries.length - 1]!.id;
+  return replay.complete ? lastEventId : replay.latestId;
 }

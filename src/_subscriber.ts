@@ -1,6 +1,6 @@
-// The subscriber contract, and the in-process subscriber (a stream of messages).
-// Kept small: a hub may hold tens of thousands of subscribers. The HTTP one, which carries
-// encoded bytes and coalesces them per read, is `_byte_subscriber.ts`.
+// The subscriber contract. Kept small: a hub may hold tens of thousands of subscribers. The
+// HTTP one, which carries encoded bytes and coalesces them per read, is `_byte_subscriber.ts`;
+// the in-process one (a stream of messages) is `_message_subscriber.ts`.
 //
 // A subscriber only says what happened to an offer; what to do with one that is full (close
 // it or drop the event) is decided in one place, `_fan_out.ts`.
@@ -32,6 +32,8 @@ interface Rare<T> {
   closing: { last: Uint8Array | undefined } | undefined;
   info: SubscriberInfo | undefined;
   onGone: (() => void) | undefined;
+  /** After a replay: live events up to `through` are ones the client has (see `skipThrough`). */
+  skip: { through: string; compare: (a: string, b: string) => number } | undefined;
 }
 
 export abstract class Subscriber<T> {
@@ -105,6 +107,7 @@ export abstract class Subscriber<T> {
       closing: undefined,
       info: undefined,
       onGone: undefined,
+      skip: undefined,
     };
   }
 
@@ -118,6 +121,11 @@ export abstract class Subscriber<T> {
   offer(bytes: Uint8Array, message: HubMessage<T>): Offer {
     const rare = this.#rare;
     if (rare === undefined) return this.deliver(bytes, message);
+    const skip = rare.skip;
+    if (skip !== undefined) {
+      if (skip.compare(message.id, skip.through) <= 0) return FILTERED; // the client has it
+      rare.skip = undefined; // the bus is past it, and its ids only grow
+    }
     if (rare.filter !== undefined) {
       try {
         if (!rare.filter(message)) return FILTERED;
@@ -152,6 +160,14 @@ export abstract class Subscriber<T> {
       rare.heldSize = 0;
     }
     return held;
+  }
+
+  /**
+   * Skips live events up to `through` (by `compare`), which the client has: a store that others
+   * write too can replay events before this hub's bus brings them. Ends at the first newer one.
+   */
+  skipThrough(through: string, compare: (a: string, b: string) => number): void {
+    this.#more().skip = { through, compare };
   }
 
   /** Sends one event of a replay or a held one, outside the budget. */
@@ -209,39 +225,4 @@ export abstract class Subscriber<T> {
       return false;
     }
   }
-}
-
-/** An in-process subscriber: a stream of messages with a count budget (the stream's own queue). */
-export class MessageSubscriber<T> extends Subscriber<T> {
-  get wantsBytes(): false {
-    return false;
-  }
-
-  /** Its stream: `start` calls `joined`, `cancel` calls `left`; the stream's queue is the budget. */
-  open(joined: () => void, left: () => void): ReadableStream<HubMessage<T>> {
-    return new ReadableStream<HubMessage<T>>({
-      start: (controller) => {
-        this.controller = controller;
-        joined();
-      },
-      cancel: left,
-    }, new CountQueuingStrategy({ highWaterMark: this.budget }));
-  }
-
-  protected deliver(_bytes: Uint8Array, message: HubMessage<T>): Offer {
-    const room = this.controller.desiredSize ?? 0;
-    if (room < 1 && room < this.budget) return FULL; // with a budget of 0, one may wait
-    return this.enqueue(message) ? DELIVERED : FAILED;
-  }
-
-  replayed(_bytes: Uint8Array, message: HubMessage<T> | undefined): void {
-    if (message !== undefined) this.enqueue(message);
-  }
-
-  push(_chunk: Uint8Array): void {
-    // In-process streams carry messages only: comments and reset events are HTTP's.
-  }
-
-  protected discard(): void {}
-  protected flush(): void {}
 }

@@ -20,7 +20,8 @@ import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
 import { type ReplayContext, replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
-import { MessageSubscriber, type Subscriber } from "./_subscriber.ts";
+import { MessageSubscriber } from "./_message_subscriber.ts";
+import type { Subscriber } from "./_subscriber.ts";
 import { assertTopic } from "./_topics.ts";
 
 /**

@@ -6,7 +6,7 @@
  */
 import { encodeEvent } from "../encode.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "../history.ts";
-import { isStreamId, parseBody } from "./_redis.ts";
+import { compareStreamIds, isStreamId, parseBody } from "./_redis.ts";
 import type { RedisCommandClient } from "./_redis.ts";
 import { PAGE, probe, readPage } from "./_redis_scripts.ts";
 
@@ -157,6 +157,28 @@ export class RedisHistory implements HistoryStore {
       cursor = `(${page.cursor}`;
     }
     return { entries: newestFirst.reverse(), complete, ...latest };
+  }
+
+  /**
+   * Orders two stream ids: every instance writes this stream, so a replay can hold events this
+   * hub's bus has not brought yet; the hub skips their live copies by this order.
+   *
+   * @param a A stream id (`<ms>-<seq>`).
+   * @param b Another.
+   * @returns Negative when `a` is older, zero when equal, positive when newer.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RedisHistory } from "@sse-hub/sse-hub";
+   *
+   * const history = new RedisHistory({ client: { send: () => Promise.resolve(null) } });
+   * assert.ok(history.compareIds("1700000000000-9", "1700000000001-0") < 0);
+   * assert.equal(history.compareIds("5-1", "5-1"), 0);
+   * ```
+   */
+  compareIds(a: string, b: string): number {
+    return compareStreamIds(a, b);
   }
 
   // A stored body → the exact bytes the live fan-out sent. An entry that is not ours is skipped.

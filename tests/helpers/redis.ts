@@ -225,6 +225,10 @@ export interface TcpProxy {
   cut(): void;
   /** Accepts connections again. */
   restore(): void;
+  /** Keeps back what the server sends through the proxy (a lagging connection) until `release`. */
+  hold(): void;
+  /** Sends on what was kept back, in order, and stops keeping back. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -233,6 +237,8 @@ export async function tcpProxy(port: number): Promise<TcpProxy> {
   const { connect } = await import("node:net");
   const sockets = new Set<import("node:net").Socket>();
   let down = false;
+  // While held: what the server sent, per client connection, in order.
+  let keptBack: Map<import("node:net").Socket, Uint8Array[]> | undefined;
   const server = createServer((inbound) => {
     if (down) return void inbound.destroy();
     const outbound = connect(port, "127.0.0.1");
@@ -244,7 +250,11 @@ export async function tcpProxy(port: number): Promise<TcpProxy> {
       sockets.delete(outbound);
     };
     inbound.on("error", drop).on("close", drop).pipe(outbound);
-    outbound.on("error", drop).on("close", drop).pipe(inbound);
+    outbound.on("error", drop).on("close", drop).on("data", (chunk: Uint8Array) => {
+      const kept = keptBack?.get(inbound) ?? keptBack?.set(inbound, []).get(inbound);
+      if (kept) kept.push(chunk);
+      else inbound.write(chunk);
+    });
   });
   const proxyPort = await new Promise<number>((resolve) =>
     server.listen(0, "127.0.0.1", () => {
@@ -260,6 +270,12 @@ export async function tcpProxy(port: number): Promise<TcpProxy> {
       sockets.clear();
     },
     restore: () => (down = false),
+    hold: () => (keptBack ??= new Map()),
+    release: () => {
+      const kept = keptBack;
+      keptBack = undefined;
+      for (const [inbound, chunks] of kept ?? []) for (const chunk of chunks) inbound.write(chunk);
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
