@@ -31,7 +31,9 @@ const option = (name, fallback) => {
 const quick = argv.includes("--quick");
 const config = {
   inFlight: option("in-flight", "1,16,256").split(",").map(Number),
-  events: Number(option("events", quick ? 4000 : 10_000)), // per measurement (÷ 10 with 1 in flight)
+  // Per measurement (÷ 10 with 1 in flight). 10,000 was ~40 calls at 256 in flight: too short for a
+  // steady state (the ratios moved by ±0.2 between runs).
+  events: Number(option("events", quick ? 10_000 : 50_000)),
   reps: Number(option("reps", quick ? 3 : 5)),
   quietMs: Number(option("quiet-ms", 2000)), // the longest wait for a quiet machine before a measurement
 };
@@ -139,7 +141,7 @@ async function orchestrate() {
   const limit = setTimeout(() => {
     console.error("bench:bus: time limit reached");
     process.exit(1);
-  }, Number(option("limit-min", 5)) * 60_000);
+  }, Number(option("limit-min", 10)) * 60_000);
   const children = new Set();
   process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")));
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import type { PublishResult } from "../../mod.ts";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
 import type { TcpProxy, TestRedis } from "../helpers/redis.ts";
-import { until, withDeadline } from "../helpers/server.ts";
+import { delay, until, withDeadline } from "../helpers/server.ts";
 import { ids, instance, ready } from "./redis_instance.ts";
 import type { Instance } from "./redis_instance.ts";
 
@@ -16,6 +16,23 @@ async function scriptCalls(redis: TestRedis): Promise<number> {
   let calls = 0;
   for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
   return calls;
+}
+
+/** Script calls sent again with the script's text (EVAL: after a NOSCRIPT). */
+async function evalCalls(redis: TestRedis): Promise<number> {
+  const info = String(await redis.command("INFO", "commandstats"));
+  return Number(/^cmdstat_eval:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
+/** Both hubs got the events `m0` … in publish order, each with the id its publish resolved with. */
+function assertCallOrder(results: PublishResult[], hubs: Instance[], starts: number[]): void {
+  const sent = results.map((r) => r.id);
+  assert.equal(new Set(sent).size, results.length, "one id per publish");
+  hubs.forEach((hub, i) => {
+    const got = hub.received.slice(starts[i]);
+    assert.deepEqual(ids(got), sent, "the ids each publish resolved with, in call order");
+    assert.deepEqual(got.map((m) => m.data), results.map((_, n) => `m${n}`));
+  });
 }
 
 /** Each promise's outcome, in order: its result, or the error it rejected with. */
@@ -47,7 +64,7 @@ for (const kind of clientKinds) {
       await redis.stop();
     });
 
-    // 256: one call's worth; 600: three calls, one after the other.
+    // 256: one call's worth (shared among the calls that may be in flight); 600: more than that.
     for (const count of [256, 600]) {
       it(`RedisBridge sends ${count} concurrent publishes in a few script calls, each with its own id, in call order on both hubs`, async () => {
         const a = await instance(kind, redis.url, { key: `order${count}` });
@@ -66,17 +83,32 @@ for (const kind of clientKinds) {
           () => a.received.length - startA === count && b.received.length - startB === count,
           `${count} events on both hubs`,
         );
-        const sent = results.map((r) => r.id);
-        assert.equal(new Set(sent).size, count, "one id per publish");
-        for (const hub of [a, b]) {
-          const got = hub.received.slice(hub === a ? startA : startB);
-          assert.deepEqual(ids(got), sent, "the ids each publish resolved with, in call order");
-          assert.deepEqual(got.map((m) => m.data), Array.from({ length: count }, (_, i) => `m${i}`));
-        }
+        assertCallOrder(results, [a, b], [startA, startB]);
         assert.ok(calls <= Math.ceil(count / 256) + 2, `${count} publishes took ${calls} script calls`);
         assert.ok(results.every((r) => r.delivered === 1), "each resolved once its echo was fanned out here");
       });
     }
+
+    it("RedisBridge keeps call order when Redis lost its scripts with several calls in flight (NOSCRIPT, then EVAL)", async () => {
+      const a = await instance(kind, redis.url, { key: "flushed" });
+      const b = await instance(kind, redis.url, { key: "flushed" });
+      open.push(a, b);
+      await ready(a, b);
+      const starts = [a.received.length, b.received.length];
+      await redis.command("SCRIPT", "FLUSH"); // as after a Redis restart
+      const evalsBefore = await evalCalls(redis);
+      const results = await withDeadline(
+        Promise.all(Array.from({ length: 600 }, (_, i) => a.hub.publishAsync("a", `m${i}`))),
+        10_000,
+        "600 publishes",
+      );
+      assert.ok(await evalCalls(redis) > evalsBefore, "the calls were sent again with the script's text");
+      await until(
+        () => a.received.length - starts[0]! === 600 && b.received.length - starts[1]! === 600,
+        "600 events on both hubs",
+      );
+      assertCallOrder(results, [a, b], starts);
+    });
 
     it("RedisBridge rejects every publish of a batch that fails, and the publishes around it arrive", async () => {
       // a's commands go through the proxy, its subscriber straight to Redis.
@@ -154,20 +186,29 @@ for (const kind of clientKinds) {
           async () => /^blocked_clients:1\r?$/m.test(String(await redis.command("INFO", "clients"))),
           "the first call to wait in Redis",
         );
-        // 600 more: three calls' worth, queued behind the first.
-        const queued = outcomes(Array.from({ length: 600 }, (_, i) => a.hub.publishAsync("a", `q${i}`)));
+        // 1,200 more: more than the calls in flight take, queued behind the first.
+        const queued = outcomes(Array.from({ length: 1200 }, (_, i) => a.hub.publishAsync("a", `q${i}`)));
         const settled = await withDeadline(Promise.all([first, queued]), 10_000, "every publish to fail");
         const errors = settled.flat().map((
           o,
         ) => (o.ok ? assert.fail("a publish succeeded") : o.error.message));
-        assert.equal(errors.length, 601);
+        assert.equal(errors.length, 1201);
         assert.ok(errors.every((m) => /^Redis refused the event for `a`/.test(m)));
-        assert.ok(errors.some((m) => /not sent, it waited 300 ms/.test(m)), "some never went out");
+        const unsent = errors.filter((m) => /not sent, it waited 300 ms/.test(m)).length;
+        assert.ok(unsent > 0, "some never went out");
+        const before = Number(await redis.command("XLEN", "hung"));
         await redis.command("CLIENT", "UNPAUSE");
-        // The calls sent before their publishes' deadlines (the first one, and at most one of the
-        // queued ones) run now: a timeout cannot take back a call Redis holds. The others never went out.
-        await until(async () => Number(await redis.command("XLEN", "hung")) > 1, "the held calls to run");
-        assert.ok(await scriptCalls(redis) - callsBefore <= 2, "no call for what expired unsent");
+        // The calls sent before their publishes' deadlines run now: a timeout cannot take back a
+        // call Redis holds. What expired unsent never goes out.
+        const ran = () => redis.command("XLEN", "hung").then((n) => Number(n) - before);
+        await until(async () => await ran() >= 1201 - unsent, "the held calls to run");
+        await delay(100); // a call for what expired would run now
+        assert.equal(
+          await ran(),
+          1201 - unsent,
+          "the stream holds what was sent, nothing that expired unsent",
+        );
+        assert.ok(await scriptCalls(redis) - callsBefore < 1201 / 256 + 2, "a few calls");
       } finally {
         await redis.command("CLIENT", "UNPAUSE");
       }
