@@ -2,7 +2,7 @@
  * A {@linkcode Bridge} over Redis: one Lua call appends each event to a Redis
  * Stream and publishes it on a channel, atomically, so the stream id is the
  * event id on every instance and pub/sub order is stream order. Publishes that
- * wait for the connection share one call (one round trip for many events). The stream is
+ * wait for the connection share a few calls (one round trip for many events). The stream is
  * the shared replay history, and the way an instance catches up after its
  * subscriber connection dropped.
  *
@@ -152,9 +152,9 @@ export class RedisBridge implements Bridge {
   }
 
   /**
-   * Appends the event to the stream and publishes it, atomically. Publishes that wait while a
-   * call is in flight go out together in the next one (one round trip, one script run, at most
-   * 256 events), in call order: ids grow in the order of the calls.
+   * Appends the event to the stream and publishes it, atomically. Publishes that wait for the
+   * connection go out together, shared among up to three calls in flight (one round trip and
+   * one script run each, at most 256 events), in call order: ids grow in the order of the calls.
    *
    * @param message The event without its id.
    * @returns The stream id Redis assigned to this event.
