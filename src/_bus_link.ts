@@ -134,20 +134,31 @@ export class BusLink<T> {
       assertTopic(topic, host.settings.pattern);
       assertLineField("id", id);
       if (event !== undefined) assertPublishedEvent(event);
-      const data =
-        (json ? (host.settings.options.deserialize ?? JSON.parse)(message.data) : message.data) as T;
-      const bytes = encodePublished(id, event, message.data, undefined);
-      try {
-        host.history?.append({ id, topic, bytes, event, json, message: { event, data } });
-      } catch (error) {
-        this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
+      if (host.history === undefined && !host.fanOut.follows(topic)) {
+        // Nobody here follows it and no history of this hub keeps it: nothing to parse or encode
+        // (an instance that only publishes, say). Counted like any other event.
+        host.fanOut.counters.published++;
+      } else {
+        delivered = this.#fanOut(topic, id, event, json, message.data);
       }
-      const hubMessage: HubMessage<T> = { topic, id, event, data };
-      delivered = host.guard.run(() => host.fanOut.offer(topic, bytes, hubMessage));
     } catch (error) {
       this.#error(error);
     }
     this.#echoed(message.origin, { topic: message.topic, id: message.id, delivered });
+  }
+
+  // History, then fan-out, with the bus's id; returns how many subscribers took it.
+  #fanOut(topic: string, id: string, event: string | undefined, json: boolean, text: string): number {
+    const host = this.#host;
+    const data = (json ? (host.settings.options.deserialize ?? JSON.parse)(text) : text) as T;
+    const bytes = encodePublished(id, event, text, undefined);
+    try {
+      host.history?.append({ id, topic, bytes, event, json, message: { event, data } });
+    } catch (error) {
+      this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
+    }
+    const hubMessage: HubMessage<T> = { topic, id, event, data };
+    return host.guard.run(() => host.fanOut.offer(topic, bytes, hubMessage));
   }
 
   #echoed(origin: string, result: PublishResult): void {

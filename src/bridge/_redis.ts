@@ -61,10 +61,22 @@ export function isStreamId(id: string): boolean {
 export function compareStreamIds(a: string, b: string): number {
   const dashA = a.indexOf("-");
   const dashB = b.indexOf("-");
-  const ms = BigInt(a.slice(0, dashA)) - BigInt(b.slice(0, dashB));
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(a.slice(dashA + 1)) - BigInt(b.slice(dashB + 1));
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+  return compareDigits(a, 0, dashA, b, 0, dashB) ||
+    compareDigits(a, dashA + 1, a.length, b, dashB + 1, b.length);
+}
+
+// Two runs of decimal digits, as numbers of any size: leading zeros skipped, then the longer one
+// is larger, then the first digit that differs decides. No BigInt: this runs for every bus message.
+function compareDigits(a: string, i: number, endA: number, b: string, j: number, endB: number): number {
+  while (i < endA - 1 && a.charCodeAt(i) === 48) i++;
+  while (j < endB - 1 && b.charCodeAt(j) === 48) j++;
+  const lengths = (endA - i) - (endB - j);
+  if (lengths !== 0) return lengths < 0 ? -1 : 1;
+  for (; i < endA; i++, j++) {
+    const difference = a.charCodeAt(i) - b.charCodeAt(j);
+    if (difference !== 0) return difference < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 /** One bus message body as stored in the stream and sent on pub/sub: `[topic, event, data, json, origin]`. */

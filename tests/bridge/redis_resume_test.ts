@@ -6,6 +6,7 @@
 // Counted per client: published, delivered, lost, duplicated, reordered, resets.
 import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
+import { RedisHistory } from "../../mod.ts";
 import { clientKinds, startRedis, tcpProxy } from "../helpers/redis.ts";
 import type { TcpProxy, TestRedis } from "../helpers/redis.ts";
 import { until } from "../helpers/server.ts";
@@ -27,6 +28,32 @@ function tallyResumed(published: string[], clients: Record<string, { client: Sse
     Object.keys(clients).map((client) => ({ client, ...exact, reordered: 0, resets: 0 })),
   );
 }
+
+describe("RedisHistory.compareIds", () => {
+  it("orders stream ids as two numbers of any size, with or without leading zeros", () => {
+    const history = new RedisHistory({ client: { send: () => Promise.resolve(null) } });
+    const max = "18446744073709551615"; // 2^64 - 1: more digits than a double holds exactly
+    const ordered = [
+      "0-0",
+      "0-1",
+      "1-0",
+      "9-9",
+      "10-0",
+      "1700000000000-2",
+      "1700000000000-10",
+      `${max}-0`,
+      `${max}-${max}`,
+    ];
+    for (const [i, a] of ordered.entries()) {
+      for (const [j, b] of ordered.entries()) {
+        assert.equal(Math.sign(history.compareIds(a, b)), Math.sign(i - j), `${a} against ${b}`);
+      }
+    }
+    assert.equal(history.compareIds("0001-02", "1-2"), 0);
+    assert.ok(history.compareIds("0010-0", "9-0") > 0);
+    assert.ok(history.compareIds("18446744073709551614-1", `${max}-0`) < 0);
+  });
+});
 
 for (const kind of clientKinds) {
   describe(`RedisBridge with ${kind.name}, resuming on an instance that lags the stream`, () => {
