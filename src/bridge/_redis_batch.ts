@@ -3,11 +3,12 @@
 // ~160k/s for plain PUBLISH). Now the publishes waiting when a call can go out go as ONE call
 // of the publish script, which appends and publishes them in call order. Up to three calls are
 // in flight, the waiting publishes shared among them: while Redis runs one, this process reads
-// the answer and echoes of another (with one at a time they took turns, each idle about half the
-// time: 256 in flight ran at ~110k events/s on Bun with node-redis, now ~200k). One connection runs its commands in the order
-// sent, so the order of the calls is the order in Redis; after a NOSCRIPT, every call in flight
-// fails alike and is sent again, in the order the failures come back. A lone publish on an idle
-// bridge still goes out at once (after the current microtasks).
+// the answer and echoes of another (with one at a time they took turns, each idle about half
+// the time: 256 in flight ran at ~110k events/s on Bun with node-redis, now ~200k). One
+// connection runs its commands in the order sent, so the order of the calls is the order in
+// Redis; after a NOSCRIPT, every call in flight fails alike and is sent again, in the order the
+// failures come back. A lone publish on an idle bridge still goes out at once (after the
+// current microtasks).
 import { STREAM_ID, timed } from "./_redis.ts";
 import type { RedisCommandClient } from "./_redis.ts";
 import { evalScript, PUBLISH_SCRIPT } from "./_redis_scripts.ts";
