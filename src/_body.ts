@@ -3,6 +3,7 @@
 // (cancelled the moment either is passed), UTF-8 decoded strictly, nesting checked before
 // parsing. Every way it can fail is a status and a one-line reason. Then the default
 // reading of what to publish from it (named fields).
+import { positive } from "./_positive.ts";
 
 /** The bounds a body is read within. */
 export interface BodyLimits {
@@ -190,11 +191,4 @@ function nestedDeeperThan(text: string, max: number): boolean {
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return false;
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }

@@ -6,6 +6,7 @@
  */
 import { EventLog } from "./_event_log.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
+import { positive } from "./_positive.ts";
 
 /**
  * The part of a Durable Object's storage (`ctx.storage`) this store uses; a
@@ -252,11 +253,4 @@ function isStoredEvent(value: unknown): value is StoredEvent {
   const event = value as StoredEvent | null;
   return typeof event === "object" && event !== null && typeof event.topic === "string" &&
     event.bytes instanceof Uint8Array;
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }

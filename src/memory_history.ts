@@ -5,6 +5,7 @@
  */
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
 import { Ring, type Sequenced } from "./_ring.ts";
+import { positive } from "./_positive.ts";
 
 /** Options for {@linkcode MemoryHistory}. */
 export interface MemoryHistoryOptions {
@@ -237,11 +238,4 @@ export class MemoryHistory implements HistoryStore {
     this.#totalBytes -= ring.bytes + ring.length * ENTRY_OVERHEAD + TOPIC_OVERHEAD + name.length;
     if (ring.newestSeq > this.#forgottenUpTo) this.#forgottenUpTo = ring.newestSeq;
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }

@@ -9,6 +9,7 @@
 import type { HistoryStore } from "../history.ts";
 import type { Bridge, BridgeMessage, BridgeSink } from "./bridge.ts";
 import { ArrivalLog, ID } from "./_broadcast_log.ts";
+import { positive } from "../_positive.ts";
 
 /** Options for {@linkcode BroadcastChannelBridge}. */
 export interface BroadcastChannelBridgeOptions {
@@ -176,11 +177,4 @@ export class BroadcastChannelBridge implements Bridge {
     }
     this.#sink?.deliver(message);
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }

@@ -13,6 +13,7 @@ import type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
 import { PublishQueue } from "./_redis_batch.ts";
 import { RedisFeed } from "./_redis_feed.ts";
 import { RedisHistory } from "./redis_history.ts";
+import { positive } from "../_positive.ts";
 
 export type { RedisCommandClient, RedisSubscriberClient } from "./_redis.ts";
 
@@ -108,11 +109,8 @@ export class RedisBridge implements Bridge {
   constructor(options: RedisBridgeOptions) {
     this.#client = options.client;
     this.#key = options.key ?? "sse-hub";
-    this.#maxLen = options.maxLen ?? 10_000;
+    this.#maxLen = positive("maxLen", options.maxLen ?? 10_000);
     this.#timeout = options.timeout ?? 2000;
-    if (!Number.isSafeInteger(this.#maxLen) || this.#maxLen < 1) {
-      throw new RangeError(`\`maxLen\` must be a positive integer, got ${this.#maxLen}`);
-    }
     this.#feed = new RedisFeed({
       client: this.#client,
       subscriber: options.subscriber,

@@ -9,6 +9,7 @@ import type { HistoryEntry, HistoryStore, Replay } from "../history.ts";
 import { compareStreamIds, isStreamId, parseBody } from "./_redis.ts";
 import type { RedisCommandClient } from "./_redis.ts";
 import { PAGE, probe, readPage } from "./_redis_scripts.ts";
+import { positive } from "../_positive.ts";
 
 /** Options for {@linkcode RedisHistory}. */
 export interface RedisHistoryOptions {
@@ -197,11 +198,4 @@ export class RedisHistory implements HistoryStore {
       return undefined;
     }
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`\`${name}\` must be a positive integer, got ${value}`);
-  }
-  return value;
 }
