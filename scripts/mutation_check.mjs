@@ -247,14 +247,14 @@ const MUTATIONS = [
   [
     "a replay from a shared store: live copies of what the client has are not skipped",
     "src/_replay.ts",
-    "  if (resume !== undefined) subscriber.skipThrough(resume, compare!);",
+    "  if (through !== undefined) subscriber.skipThrough(through, compare!);",
     "",
     RESUME,
   ],
   [
     "a replay from a shared store: held events the client has are sent",
     "src/_replay.ts",
-    "    if (seen.has(event.id) || (resume !== undefined && compare!(event.id, resume) <= 0)) continue;",
+    "    if (seen.has(event.id) || (through !== undefined && compare!(event.id, through) <= 0)) continue;",
     "    if (seen.has(event.id)) continue;",
     RESUME,
   ],

@@ -136,8 +136,8 @@ export class BusLink<T> {
       if (event !== undefined) assertPublishedEvent(event);
       if (host.history === undefined && !host.fanOut.follows(topic)) {
         // Nobody here follows it and no history of this hub keeps it: nothing to parse or encode
-        // (an instance that only publishes, say). Counted like any other event.
-        host.fanOut.counters.published++;
+        // (an instance that only publishes, say).
+        host.fanOut.passOver();
       } else {
         delivered = this.#fanOut(topic, id, event, json, message.data);
       }

@@ -144,6 +144,11 @@ export class FanOut<T> {
     return delivered;
   }
 
+  /** Counts an event that no subscriber here follows, without offering it (nothing to encode). */
+  passOver(): void {
+    this.counters.published++;
+  }
+
   /** Sends a chunk to every HTTP subscriber, outside its budget (a reset after a bus gap). */
   broadcast(chunk: Uint8Array): void {
     this.each((subscriber) => {

@@ -24,6 +24,8 @@ export interface ReplayContext<T> {
   failed(subscriber: Subscriber<T>, error: unknown): void;
   /** Marks the hub busy while application callbacks (filters) run: they must not publish. */
   readonly guard: Guard;
+  /** The store's id order, when others write it too (see `HistoryStore.compareIds`). */
+  readonly compareIds: ((a: string, b: string) => number) | undefined;
 }
 
 /** The reset event: `{"reason": …}`, with `id` when the client should resume from it. */
@@ -44,6 +46,7 @@ export function replayContext<T>(
     history,
     resetEvent,
     guard,
+    compareIds: history.compareIds?.bind(history),
     messageOf: (entry) => {
       // Rebuilt from the bytes when the store kept no payload (MemoryHistory); lazily, per entry.
       const payload = payloadOf(entry, deserialize);
@@ -127,18 +130,18 @@ function send<T>(
   // unless a later held event was in the replay: then it is older than something already
   // sent (the store trimmed it, and its reset said so), and sending it would move the
   // client's id backwards. A store that others write too may be ahead of this hub's bus: what
-  // the client has by now (through `resume`) may be held or still to come live. Such a store
+  // the client has by now (up to `through`) may be held or still to come live. Such a store
   // orders its ids, so those are skipped.
-  const compare = context.history.compareIds?.bind(context.history);
-  const resume = compare && resumePoint(replay, lastEventId);
+  const compare = context.compareIds;
+  const through = compare && resumePoint(replay, lastEventId);
   let start = 0;
   for (let i = 0; i < held.length; i++) if (seen.has(held[i]!.id)) start = i + 1;
   for (let i = start; i < held.length; i++) {
     const event = held[i]!;
-    if (seen.has(event.id) || (resume !== undefined && compare!(event.id, resume) <= 0)) continue;
+    if (seen.has(event.id) || (through !== undefined && compare!(event.id, through) <= 0)) continue;
     subscriber.replayed(event.bytes, event.message);
   }
-  if (resume !== undefined) subscriber.skipThrough(resume, compare!);
+  if (through !== undefined) subscriber.skipThrough(through, compare!);
 }
 
 // The newest id the client has once this answer is sent: the last entry, else its own id if the
