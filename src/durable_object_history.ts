@@ -7,6 +7,8 @@
 import { EventLog } from "./_event_log.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
 import { positive } from "./_positive.ts";
+import { isStoredEvent, NUMERIC_ID } from "./_durable_object_stored_event.ts";
+import type { StoredEvent } from "./_durable_object_stored_event.ts";
 
 /**
  * The part of a Durable Object's storage (`ctx.storage`) this store uses; a
@@ -40,16 +42,6 @@ export interface DurableObjectHistoryOptions {
    */
   maxBytes?: number;
 }
-
-/** What one key holds. `message` is there when the hub gave one (filters need it on replay). */
-interface StoredEvent {
-  topic: string;
-  bytes: Uint8Array;
-  message?: NonNullable<HistoryEntry["message"]>;
-}
-
-// Hub ids: increasing integers (µs since the epoch), 16 digits until the year 2286.
-const NUMERIC_ID = /^[1-9]\d{0,15}$/;
 
 /**
  * A {@linkcode HistoryStore} in Durable Object storage: every published event
@@ -247,10 +239,4 @@ export class DurableObjectHistory implements HistoryStore {
     );
     this.#writes.add(settled);
   }
-}
-
-function isStoredEvent(value: unknown): value is StoredEvent {
-  const event = value as StoredEvent | null;
-  return typeof event === "object" && event !== null && typeof event.topic === "string" &&
-    event.bytes instanceof Uint8Array;
 }
