@@ -3,7 +3,7 @@
 // of the library's own functions), so a change to src/ can be judged by where time goes.
 //
 //   node bench/profile.mjs fanout --runtime deno --n 10000 [--impl sse-hub|raw] [--deliveries 400000]
-//   node bench/profile.mjs http --server sse-hub-deno --n 5000 [--events 50] [--bursts 3]
+//   node bench/profile.mjs http --server sse-hub-deno --n 5000 [--events 50] [--bursts 3] [--run "schedule 200 200 1"]
 //   node bench/profile.mjs summarize FILE.cpuprofile [--top 30]
 //
 // Profiles are written to a temporary directory (printed); nothing is written to the tree.
@@ -119,9 +119,11 @@ async function profileHttp(dir) {
     console.error(`connected ${connected.connected}/${n}`);
     await client.send(`run burst ${Math.min(events, 20)}`); // warm-up
     await fetch(`${server.url}/profile/start`, { method: "POST" });
+    // --run "schedule 200 200 1": any regime the load client runs (default: a burst).
+    const regime = option("run", `burst ${events}`);
     for (let i = 0; i < Number(option("bursts", "3")); i++) {
-      const r = await client.send(`run burst ${events}`);
-      console.error(`burst: ${Math.round(r.events_per_s)} events/s, lost ${r.lost}`);
+      const r = await client.send(`run ${regime}`);
+      console.error(`${regime}: ${Math.round(r.events_per_s)} events/s, lost ${r.lost}`);
     }
     const stopped = await fetch(`${server.url}/profile/stop?file=${encodeURIComponent(file)}`, {
       method: "POST",
