@@ -49,8 +49,8 @@ export function workersTable(result) {
 
 export function busTable(result) {
   return table(
-    ["runtime", "client", "in flight", "path", "publishes/s", "÷ PUBLISH", "others' CPU"],
-    ["l", "l", "r", "l", "r", "r", "r"],
+    ["runtime", "client", "in flight", "path", "publishes/s", "÷ PUBLISH", "÷ PUBLISH, heard", "others' CPU"],
+    ["l", "l", "r", "l", "r", "r", "r", "r"],
     result.rows.map((r) => [
       r.runtime,
       r.library,
@@ -58,6 +58,7 @@ export function busTable(result) {
       r.path === "bridge.publish" ? "**bridge.publish**" : r.path,
       fmt(r.perS),
       r.path === "bridge.publish" ? `**${fmtRatio(r.vsPublish)}**` : fmtRatio(r.vsPublish),
+      r.vsHeard === undefined ? "–" : fmtRatio(r.vsHeard),
       fmt(r.foreignCpusMax, 2),
     ]),
   );

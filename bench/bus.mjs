@@ -11,11 +11,14 @@
 // per number of publishes in flight (a closed loop: each of K callers publishes again as soon as
 // its publish settles), the rate of:
 //   PUBLISH          plain `PUBLISH channel body` (a body of the bridge's size), the same client;
+//   PUBLISH, heard   the same to a channel this instance's subscriber connection listens to (a
+//                    listener that only counts), as every bridged instance hears its own events:
+//                    the floor of a bus, before any script;
 //   one script/event what the bridge did before batching: one EVALSHA (XADD + PUBLISH) per event;
 //   bridge.publish   RedisBridge.publish: resolves with the stream id (batched: one call for
 //                    the publishes waiting);
 //   hub.publishAsync a bridged Hub: resolves once its own echo came back over pub/sub.
-// The four alternate within each repetition; the table shows medians and ratios against PUBLISH.
+// The five alternate within each repetition; the table shows medians and ratios against both PUBLISHes.
 // Writes bench/results/bus.json and prints a RESULT line (bench/run.mjs reads it). Every wait is bounded; the whole run stops after --limit-min.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -64,12 +67,15 @@ async function measure() {
       const bridge = new RedisBridge({ client: pair.client, subscriber: pair.subscriber, key: "bench" });
       const hub = new Hub({ bridge });
       await bridge.ready;
+      let heard = 0;
+      await pair.subscriber.subscribe("bench-heard", () => heard++);
       const raw = "send" in pair.client
         ? (args) => pair.client.send(args[0], args.slice(1))
         : (args) => pair.client.sendCommand(args);
       let origin = 0;
       const ops = {
         "PUBLISH": () => raw(["PUBLISH", "bench-plain", `1796000000000-0 ${body}`]),
+        "PUBLISH, heard": () => raw(["PUBLISH", "bench-heard", `1796000000000-0 ${body}`]),
         "one script/event": () =>
           evalScript(
             pair.client,
@@ -96,6 +102,7 @@ async function measure() {
           }
         }
         const plain = median(runs["PUBLISH"].map((r) => r.perS));
+        const plainHeard = median(runs["PUBLISH, heard"].map((r) => r.perS));
         for (const [name, list] of Object.entries(runs)) {
           const perS = median(list.map((r) => r.perS));
           rows.push({
@@ -105,11 +112,12 @@ async function measure() {
             path: name,
             perS,
             vsPublish: perS / plain,
+            vsHeard: perS / plainHeard,
             foreignCpusMax: Math.max(...list.map((r) => r.foreignCpus)),
             reps: list,
           });
         }
-        console.error(`  ${kind.name}, ${inFlight} in flight: done`);
+        console.error(`  ${kind.name}, ${inFlight} in flight: done (${heard} heard)`);
       }
       hub.close();
       await bridge.close();
@@ -170,14 +178,16 @@ async function orchestrate() {
   }
   clearTimeout(limit);
   console.log(`\n### Redis bridge: publishes/s from one instance (medians of ${config.reps} reps)\n`);
-  console.log("| runtime | client | in flight | path | publishes/s | ÷ PUBLISH | others' CPU |");
-  console.log("| --- | --- | ---: | --- | ---: | ---: | ---: |");
+  console.log(
+    "| runtime | client | in flight | path | publishes/s | ÷ PUBLISH | ÷ PUBLISH, heard | others' CPU |",
+  );
+  console.log("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |");
   for (const r of rows) {
     console.log(
       `| ${r.runtime} | ${r.library} | ${r.inFlight} | ${r.path} | ${
         Math.round(r.perS).toLocaleString("en")
       } | ` +
-        `${r.vsPublish.toFixed(2)}× | ${r.foreignCpusMax.toFixed(2)} |`,
+        `${r.vsPublish.toFixed(2)}× | ${r.vsHeard.toFixed(2)}× | ${r.foreignCpusMax.toFixed(2)} |`,
     );
   }
   const results = { date: new Date().toISOString(), cpus: cpus().length, config, rows };
