@@ -34,12 +34,14 @@ export function fanoutTable(rows) {
       const raw = rows.find((r) => r.runtime === runtime && r.n === n && r.impl === "raw");
       const hub = rows.find((r) => r.runtime === runtime && r.n === n && r.impl === "sse-hub");
       if (!raw || !hub) continue;
+      const bare = rows.find((r) => r.runtime === runtime && r.n === n && r.impl === "sse-hub-no-history");
       out.push([
         runtime,
         fmt(n),
         fmt(raw.eventsPerS),
         fmt(hub.eventsPerS),
         `**${fmtRatio(ratio(hub.eventsPerS, raw.eventsPerS))}**`,
+        bare ? fmtRatio(ratio(bare.eventsPerS, raw.eventsPerS)) : "–",
         fmt(raw.e2eNsPerDelivery),
         fmt(hub.e2eNsPerDelivery),
         `${fmt(raw.publishNsPerDelivery)} → ${fmt(hub.publishNsPerDelivery)}`,
@@ -56,12 +58,13 @@ export function fanoutTable(rows) {
       "raw ceiling events/s",
       "sse-hub events/s",
       "sse-hub ÷ raw",
+      "without history ÷ raw",
       "raw ns/delivery",
       "sse-hub ns/delivery",
       "inside publish() ns/delivery, raw → sse-hub",
       "heap B/subscriber, raw → sse-hub",
     ],
-    ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
+    ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     out,
   );
 }

@@ -32,7 +32,7 @@ interface Fleet {
   close(): void;
 }
 interface Impl {
-  name: "sse-hub" | "raw";
+  name: "sse-hub" | "sse-hub-no-history" | "raw";
   open(n: number, readers: Readers): Promise<Fleet>;
 }
 
@@ -113,15 +113,23 @@ class Readers {
 
 const hubImpl: Impl = {
   name: "sse-hub",
-  async open(n, readers) {
-    const hub = new Hub<Data>();
-    for (let i = 0; i < n; i++) {
-      const response = await hub.response(new Request("http://bench.local/events"), { topics: "bench" });
-      readers.drain(response.body!);
-    }
-    return { publish: (data) => eventBytes(hub.publish("bench", data).id.length), close: () => hub.close() };
-  },
+  open: (n, readers) => openHub(n, readers, new Hub<Data>()),
 };
+
+// The same without the replay history (`history: false`): what keeping each event for resumes costs
+// a publish. Measured at N = 1 only, where that cost is not shared among subscribers.
+const hubNoHistoryImpl: Impl = {
+  name: "sse-hub-no-history",
+  open: (n, readers) => openHub(n, readers, new Hub<Data>({ history: false })),
+};
+
+async function openHub(n: number, readers: Readers, hub: Hub<Data>): Promise<Fleet> {
+  for (let i = 0; i < n; i++) {
+    const response = await hub.response(new Request("http://bench.local/events"), { topics: "bench" });
+    readers.drain(response.body!);
+  }
+  return { publish: (data) => eventBytes(hub.publish("bench", data).id.length), close: () => hub.close() };
+}
 
 const rawImpl: Impl = {
   name: "raw",
@@ -247,15 +255,17 @@ const results = [];
 for (const n of sizes) {
   const events = Math.max(20, Math.ceil(deliveriesPerRep / n));
   // Warm-up (JIT), not recorded.
-  const impls = [rawImpl, hubImpl].filter((impl) => only === undefined || impl.name === only);
+  const impls = [rawImpl, hubImpl, ...(n === 1 ? [hubNoHistoryImpl] : [])].filter((impl) =>
+    only === undefined || impl.name === only
+  );
   for (const impl of impls) await once(impl, n, Math.max(BATCH, Math.ceil(events / 5)), false, true);
-  const samples: Record<string, Sample[]> = { "sse-hub": [], raw: [] };
+  const samples: Record<string, Sample[]> = { "sse-hub": [], "sse-hub-no-history": [], raw: [] };
   for (let rep = 0; rep < reps; rep++) {
     // Alternate the order, so neither always runs on a freshly collected heap.
     const order = rep % 2 === 0 ? impls : [...impls].reverse();
     for (const impl of order) samples[impl.name]!.push(await measured(impl, n, events, n >= 1000));
   }
-  for (const name of ["raw", "sse-hub"] as const) {
+  for (const name of ["raw", "sse-hub", "sse-hub-no-history"] as const) {
     const list = samples[name]!;
     if (list.length === 0) continue;
     const bytes = list.map((s) => s.bytesPerSubscriber).filter((b): b is number => b !== undefined);
