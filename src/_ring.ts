@@ -1,18 +1,17 @@
-// A bounded log: items in arrival order, each with an increasing sequence number and a
-// size. It evicts only when told to (the owner decides the bounds) and imports nothing.
-// Appends and evictions are amortised O(1): evicted slots are cleared and the arrays
-// are compacted only once the dead prefix is as long as the live part.
+// A bounded log: items in arrival order, each with an increasing sequence number and its
+// bytes, whose length is its size (its own fields: one array slot an item, not three). It evicts only when told to (the
+// owner decides the bounds) and imports nothing. Appends and evictions are amortised O(1):
+// evicted slots are cleared and the array is compacted only once the dead prefix is as long
+// as the live part.
 
-/** An item and its sequence number, as {@linkcode Ring.collectAfter} hands them out. */
-export interface Sequenced<T> {
-  item: T;
-  seq: number;
+/** What a ring holds: an item that knows its sequence number and its bytes. */
+export interface Sequenced {
+  readonly seq: number;
+  readonly bytes: Uint8Array;
 }
 
-export class Ring<T> {
+export class Ring<T extends Sequenced> {
   readonly #items: (T | undefined)[] = [];
-  readonly #seqs: number[] = [];
-  readonly #sizes: number[] = [];
   #head = 0;
   /** The sum of the sizes of the items held. */
   bytes = 0;
@@ -26,36 +25,32 @@ export class Ring<T> {
     return this.#items.length - this.#head;
   }
 
-  /** Appends `item`; `seq` must be larger than every earlier one. */
-  push(item: T, seq: number, size: number): void {
+  /** Appends `item`; its seq must be larger than every earlier one. */
+  push(item: T): void {
     this.#items.push(item);
-    this.#seqs.push(seq);
-    this.#sizes.push(size);
-    this.bytes += size;
-    this.newestSeq = seq;
+    this.bytes += item.bytes.byteLength;
+    this.newestSeq = item.seq;
   }
 
   /** Evicts the oldest item; returns its size (0 when empty). */
   shift(): number {
     if (this.length === 0) return 0;
-    const size = this.#sizes[this.#head]!;
-    this.bytes -= size;
-    this.evictedUpTo = this.#seqs[this.#head]!;
+    const item = this.#items[this.#head]!;
+    this.bytes -= item.bytes.byteLength;
+    this.evictedUpTo = item.seq;
     this.#items[this.#head] = undefined;
     this.#head++;
     if (this.#head >= 64 && this.#head * 2 >= this.#items.length) {
       this.#items.splice(0, this.#head);
-      this.#seqs.splice(0, this.#head);
-      this.#sizes.splice(0, this.#head);
       this.#head = 0;
     }
-    return size;
+    return item.bytes.byteLength;
   }
 
   /** Appends this ring's items with a seq above `after` to `out`, oldest first. */
-  collectAfter(after: number, out: Sequenced<T>[]): void {
+  collectAfter(after: number, out: T[]): void {
     let i = this.#items.length;
-    while (i > this.#head && this.#seqs[i - 1]! > after) i--;
-    for (; i < this.#items.length; i++) out.push({ item: this.#items[i]!, seq: this.#seqs[i]! });
+    while (i > this.#head && this.#items[i - 1]!.seq > after) i--;
+    for (; i < this.#items.length; i++) out.push(this.#items[i]!);
   }
 }

@@ -18,6 +18,7 @@ import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
 import { Linger } from "./_linger.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
+import { lastIssued } from "./_issued_id.ts";
 import { type ReplayContext, replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber } from "./_message_subscriber.ts";
@@ -260,7 +261,7 @@ export class Hub<T = unknown> {
   #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
     const { topic, id, event, data } = message;
     const json = typeof data !== "string"; // MemoryHistory keeps this flag, not the payload
-    this.#history?.append({ id, topic, bytes, event, json, message: { event, data } });
+    this.#history?.append({ id, topic, bytes, event, json, message });
     return this.#fanOut.offer(topic, bytes, message);
   }
 
@@ -268,7 +269,11 @@ export class Hub<T = unknown> {
   // freeze the clock while a module loads, and a restarted process must never reuse an id.
   #nextId(): string {
     if (this.#lastId === 0) this.#lastId = Date.now() * 1000;
-    return String(++this.#lastId);
+    const seq = ++this.#lastId;
+    const id = String(seq);
+    lastIssued.id = id;
+    lastIssued.seq = seq;
+    return id;
   }
 
   #join(subscriber: Subscriber<T>, lastEventId: string | undefined): void {

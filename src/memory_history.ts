@@ -4,7 +4,8 @@
  * @module
  */
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
-import { Ring, type Sequenced } from "./_ring.ts";
+import { Ring } from "./_ring.ts";
+import { lastIssued } from "./_issued_id.ts";
 import { positive } from "./_positive.ts";
 
 /** Options for {@linkcode MemoryHistory}. */
@@ -37,6 +38,8 @@ export interface MemoryHistoryOptions {
 // What the store keeps of an event: the counted bytes and the few fields needed to rebuild
 // its payload, never the published `data` object (a parsed body can take 20 times its size).
 interface Kept {
+  /** The id as a number, for the ring's order and `since`. */
+  seq: number;
   id: string;
   topic: string;
   bytes: Uint8Array;
@@ -139,8 +142,13 @@ export class MemoryHistory implements HistoryStore {
    * @throws {RangeError} When the id is not larger than the last one, or not 1 to 16 digits.
    */
   append(entry: HistoryEntry): void {
-    const seq = Number(entry.id);
-    if (!NUMERIC_ID.test(entry.id) || seq <= this.#lastSeq) {
+    // The id the hub just made comes with its number; anything else is checked and parsed.
+    const seq = entry.id === lastIssued.id
+      ? lastIssued.seq
+      : NUMERIC_ID.test(entry.id)
+      ? Number(entry.id)
+      : 0;
+    if (seq <= this.#lastSeq) {
       throw new RangeError(
         `MemoryHistory needs increasing numeric ids, got \`id\` ${JSON.stringify(entry.id)}`,
       );
@@ -149,6 +157,7 @@ export class MemoryHistory implements HistoryStore {
     this.#lastSeq = seq;
     const { id, topic, bytes, message } = entry;
     const kept: Kept = {
+      seq,
       id,
       topic,
       bytes,
@@ -156,7 +165,7 @@ export class MemoryHistory implements HistoryStore {
       json: entry.json ?? (message === undefined ? undefined : typeof message.data !== "string"),
     };
     const ring = this.#touch(topic);
-    ring.push(kept, seq, bytes.byteLength);
+    ring.push(kept);
     this.#totalBytes += bytes.byteLength + ENTRY_OVERHEAD;
     while (ring.length > this.#maxEvents || (ring.bytes > this.#maxBytes && ring.length > 1)) {
       this.#totalBytes -= ring.shift() + ENTRY_OVERHEAD;
@@ -196,10 +205,10 @@ export class MemoryHistory implements HistoryStore {
   }
 
   #collect(topics: readonly string[], after: number): HistoryEntry[] {
-    const found: Sequenced<Kept>[] = [];
+    const found: Kept[] = [];
     for (const topic of new Set(topics)) this.#topics.get(topic)?.ring.collectAfter(after, found);
     if (topics.length > 1) found.sort((a, b) => a.seq - b.seq);
-    return found.map(({ item }) => item);
+    return found;
   }
 
   // The topic's ring, its topic moved to the newest end of the recency list (created when new).
