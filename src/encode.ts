@@ -7,7 +7,7 @@
  * @module
  */
 import { EventFieldError } from "./errors.ts";
-import { assertLineField, assertRetry, assertWellFormed } from "./event.ts";
+import { assertLineField, assertPublishedEvent, assertRetry, assertWellFormed } from "./event.ts";
 import type { SseEvent } from "./event.ts";
 
 /**
@@ -226,4 +226,17 @@ export function encodePublished(
   return encoder.encode(
     (event === undefined ? "" : `event: ${event}\n`) + `id: ${id}\n` + formatData(data, serialize) + "\n",
   );
+}
+
+/**
+ * Internal: the last event `Hub.close` sends (with its `retry` hint), or undefined when there is
+ * none. Throws on an invalid one, as a publish would.
+ */
+export function encodeClosing(
+  { event, retry }: { event?: { event?: string; data?: unknown }; retry?: number },
+  serialize: Serializer | undefined,
+): Uint8Array | undefined {
+  if (event === undefined && retry === undefined) return undefined;
+  if (event?.event !== undefined) assertPublishedEvent(event.event);
+  return encodeEvent({ ...event, ...(retry === undefined ? {} : { retry }) }, serialize && { serialize });
 }

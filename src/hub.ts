@@ -4,11 +4,10 @@
  * `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
  * @module
  */
-import { encodeEvent, encodePublished } from "./encode.ts";
+import { encodeClosing } from "./encode.ts";
 import { assertPublishedEvent } from "./event.ts";
 import { HubError } from "./errors.ts";
 import { MemoryHistory } from "./memory_history.ts";
-import type { HistoryStore } from "./history.ts";
 import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
 import type { HubMessage, HubStats, PublishResult } from "./message.ts";
 import { getLastEventId, sseResponseHeaders } from "./response.ts";
@@ -18,8 +17,8 @@ import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
 import { Linger } from "./_linger.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
-import { lastIssued } from "./_issued_id.ts";
-import { type ReplayContext, replayContext, startReplay } from "./_replay.ts";
+import { LocalPublish } from "./_local_publish.ts";
+import { replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber } from "./_message_subscriber.ts";
 import type { Subscriber } from "./_subscriber.ts";
@@ -47,16 +46,13 @@ import { assertTopic } from "./_topics.ts";
  */
 export class Hub<T = unknown> {
   readonly #settings: HubSettings;
-  readonly #history: HistoryStore | undefined;
   readonly #stats: HubCounters = zeroCounters();
   readonly #guard = new Guard();
   readonly #fanOut: FanOut<T>;
-  readonly #replay: ReplayContext<T> | undefined;
   readonly #bus: BusLink<T> | undefined;
   /** What every HTTP stream of this hub shares (no closure per connection). */
   readonly #streams: ByteStreamOwner<T>;
-  /** The last id assigned; seeded from the clock at the first publish (see `#nextId`). */
-  #lastId = 0;
+  readonly #local: LocalPublish<T>;
   #closed = false;
 
   /**
@@ -67,21 +63,31 @@ export class Hub<T = unknown> {
    */
   constructor(options: HubOptions = {}) {
     const settings = this.#settings = settingsOf(options);
-    const { bridge, history } = options;
-    this.#history = history === false ? undefined : (history ?? bridge?.history ?? new MemoryHistory());
-    const { keepAlive, keepAlivePerConnection } = settings;
-    this.#fanOut = new FanOut(settings.overflow, keepAlive, keepAlivePerConnection, this.#stats, options);
-    const drop = (subscriber: Subscriber<T>) => this.#fanOut.remove(subscriber);
-    this.#replay = this.#history &&
-      replayContext(this.#history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
-    const guard = this.#guard, counters = this.#stats, fanOut = this.#fanOut;
+    const { bridge, history: given } = options;
+    const history = given === false ? undefined : (given ?? bridge?.history ?? new MemoryHistory());
+    const { overflow, keepAlive, keepAlivePerConnection } = settings;
+    const fanOut = this.#fanOut = new FanOut(
+      overflow,
+      keepAlive,
+      keepAlivePerConnection,
+      this.#stats,
+      options,
+    );
+    this.#local = new LocalPublish(history, fanOut, settings.options.serialize);
+    const drop = (subscriber: Subscriber<T>) => fanOut.remove(subscriber);
+    const replay = history &&
+      replayContext(history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
+    const guard = this.#guard, counters = this.#stats;
     // A bridge's own store has every bus event already: the link records only into another.
-    const local = this.#history === bridge?.history ? undefined : this.#history;
+    const local = history === bridge?.history ? undefined : history;
     this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
     this.#streams = {
       opening: settings.opening,
       linger: settings.linger === 0 ? undefined : new Linger(settings.linger, this.#stats),
-      joined: (subscriber, lastEventId) => this.#join(subscriber, lastEventId),
+      joined: (subscriber, lastEventId) => {
+        if (lastEventId !== undefined && replay) startReplay(subscriber, lastEventId, replay);
+        if (subscriber.active) fanOut.add(subscriber); // its filter may have thrown on a replayed event
+      },
       left: (subscriber, endStream) => fanOut.remove(subscriber, endStream),
     };
   }
@@ -112,10 +118,7 @@ export class Hub<T = unknown> {
     const event = this.#checkPublish(topic, options?.event, false);
     this.#guard.enter(); // #checkPublish found it idle
     try {
-      const id = this.#nextId();
-      // Serialized and encoded once, here; every subscriber gets these same bytes.
-      const bytes = encodePublished(id, event, data, this.#settings.options.serialize);
-      return { topic, id, delivered: this.#ingest({ topic, id, event, data }, bytes) };
+      return this.#local.publish(topic, data, event);
     } finally {
       this.#guard.leave();
     }
@@ -243,42 +246,12 @@ export class Hub<T = unknown> {
    */
   close(options: HubCloseOptions<T> = {}): void {
     if (this.#closed) return;
-    const { event, retry } = options;
-    if (event?.event !== undefined) assertPublishedEvent(event.event);
-    // Encode before closing anything: an invalid last event throws and leaves the hub open.
-    const { serialize } = this.#settings.options;
-    const last = event === undefined && retry === undefined
-      ? undefined
-      : encodeEvent({ ...event, ...(retry === undefined ? {} : { retry }) }, serialize && { serialize });
+    // Encoded before closing anything: an invalid last event throws and leaves the hub open.
+    const last = encodeClosing(options, this.#settings.options.serialize);
     this.#closed = true;
     this.#streams.linger?.stop();
     this.#fanOut.closeAll(last);
     this.#bus?.close();
-  }
-
-  // The ingest path of a local publish: history, then fan-out (the bus link takes the same
-  // two steps for bus events). A store that fails fails the publish: nothing was sent.
-  #ingest(message: HubMessage<T>, bytes: Uint8Array): number {
-    const { topic, id, event, data } = message;
-    const json = typeof data !== "string"; // MemoryHistory keeps this flag, not the payload
-    this.#history?.append({ id, topic, bytes, event, json, message });
-    return this.#fanOut.offer(topic, bytes, message);
-  }
-
-  // Ids start from the clock (µs), read at the first publish, not at construction: Workers
-  // freeze the clock while a module loads, and a restarted process must never reuse an id.
-  #nextId(): string {
-    if (this.#lastId === 0) this.#lastId = Date.now() * 1000;
-    const seq = ++this.#lastId;
-    const id = String(seq);
-    lastIssued.id = id;
-    lastIssued.seq = seq;
-    return id;
-  }
-
-  #join(subscriber: Subscriber<T>, lastEventId: string | undefined): void {
-    if (lastEventId !== undefined && this.#replay) startReplay(subscriber, lastEventId, this.#replay);
-    if (subscriber.active) this.#fanOut.add(subscriber); // its filter may have thrown on a replayed event
   }
 
   #checkPublish(topic: string, event: string | undefined, viaBus: boolean): string | undefined {
