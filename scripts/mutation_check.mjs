@@ -30,6 +30,7 @@ const HELD = ["tests/hardening/slow_clients_test.ts"];
 const KEEP_ALIVE = ["tests/keep_alive_test.ts", "tests/hub_test.ts"];
 const LINGER = ["tests/linger_test.ts", "tests/http/linger_test.ts"];
 const RESUME = ["tests/bridge/redis_resume_test.ts"];
+const CHANNEL_RESUME = ["tests/bridge/broadcast_channel_resume_test.ts"];
 
 /** name, file, the exact text to replace and its replacement, and the tests to run. */
 const MUTATIONS = [
@@ -257,6 +258,21 @@ const MUTATIONS = [
     "    if (seen.has(event.id) || (through !== undefined && compare!(event.id, through) <= 0)) continue;",
     "    if (seen.has(event.id)) continue;",
     RESUME,
+  ],
+  // Resuming on a worker the BroadcastChannel has not reached yet.
+  [
+    "a BroadcastChannel history answers an id it has not received yet at once",
+    "src/bridge/_broadcast_log.ts",
+    "    if (ID.test(lastEventId) && !this.#ids.has(lastEventId) && this.#mayArrive(lastEventId)) {",
+    "    if (ID.test(lastEventId) && !this.#ids.has(lastEventId) && !this.#mayArrive(lastEventId)) {",
+    CHANNEL_RESUME,
+  ],
+  [
+    "a BroadcastChannel history gives no id order (held copies of what the client has go out)",
+    "src/bridge/_broadcast_log.ts",
+    "  compareIds(a: string, b: string): number {\n    return compareIds(a, b);\n  }\n",
+    "",
+    CHANNEL_RESUME,
   ],
 ].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));
 

@@ -2,9 +2,22 @@
 // order, bounded by count and by the text it retains; replayed in id order. It keeps each event
 // as the text that travelled on the channel (the same strings the hub was handed, not a copy)
 // and encodes only what a replay sends: the live path encodes every event once, in the hub.
+//
+// A client may bring an id this instance has not received yet: it read the event from another
+// instance a moment ago, and the channel is still carrying it here. Answered at once, that was a
+// reset ("unknown id") and then the same events again, live. So `since` waits for such an id,
+// up to ARRIVAL_WAIT_MS (the hub holds the client's live events meanwhile); an id at or below
+// what this log has dropped cannot arrive any more and is answered at once.
 import { encodeEvent } from "../encode.ts";
 import type { HistoryEntry, HistoryStore, Replay } from "../history.ts";
 import type { BridgeMessage } from "./bridge.ts";
+
+/**
+ * How long `since` waits for an id not seen here yet, which may still arrive: far longer than the
+ * channel takes, even from a worker that spends ~130 ms writing one event to 10k connections.
+ * An id that never arrives (a forged one, or one from an instance that stopped) gets its reset after it.
+ */
+export const ARRIVAL_WAIT_MS = 1000;
 
 /** `<clock>-<node>`: a Lamport clock (never below Date.now()) and the publishing instance. */
 export const ID = /^(\d{1,16})-([0-9a-z]{1,16})$/;
@@ -35,6 +48,8 @@ export class ArrivalLog implements HistoryStore {
   #bytes = 0;
   #newest: string | undefined;
   #evicted: string | undefined;
+  /** Per id not seen yet, the replays waiting for it (each resolves once). */
+  readonly #awaited = new Map<string, Set<() => void>>();
 
   constructor(readonly maxEvents: number, readonly maxBytes: number, deserialize: (text: string) => unknown) {
     this.#deserialize = deserialize;
@@ -47,6 +62,7 @@ export class ArrivalLog implements HistoryStore {
     const entry: Logged = event === undefined ? { id, topic, data, json } : { id, topic, event, data, json };
     this.#entries.push(entry);
     this.#ids.add(id);
+    this.#awaited.get(id)?.forEach((arrived) => arrived()); // they answer after this event is delivered
     this.#bytes += retained(entry);
     if (this.#newest === undefined || compareIds(id, this.#newest) > 0) this.#newest = id;
     while (
@@ -66,7 +82,45 @@ export class ArrivalLog implements HistoryStore {
     );
   }
 
-  since(topics: readonly string[], lastEventId: string): Replay {
+  /** Orders ids as the bridge assigns them (see `HistoryStore.compareIds`). */
+  compareIds(a: string, b: string): number {
+    return compareIds(a, b);
+  }
+
+  /** Ends every wait for an id (the bridge closes): they are answered with what is here. */
+  stopWaiting(): void {
+    for (const waits of [...this.#awaited.values()]) waits.forEach((arrived) => arrived());
+  }
+
+  since(topics: readonly string[], lastEventId: string): Replay | Promise<Replay> {
+    if (ID.test(lastEventId) && !this.#ids.has(lastEventId) && this.#mayArrive(lastEventId)) {
+      return this.#arrival(lastEventId).then(() => this.#answer(topics, lastEventId));
+    }
+    return this.#answer(topics, lastEventId);
+  }
+
+  // Not seen, but newer than anything this log dropped: it may still be on its way.
+  #mayArrive(id: string): boolean {
+    return this.#evicted === undefined || compareIds(id, this.#evicted) > 0;
+  }
+
+  // Resolves when `id` is recorded, after ARRIVAL_WAIT_MS, or when the bridge closes.
+  #arrival(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      let waits = this.#awaited.get(id);
+      if (waits === undefined) this.#awaited.set(id, waits = new Set());
+      const arrived = () => {
+        clearTimeout(timer);
+        waits.delete(arrived);
+        if (waits.size === 0) this.#awaited.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(arrived, ARRIVAL_WAIT_MS);
+      waits.add(arrived);
+    });
+  }
+
+  #answer(topics: readonly string[], lastEventId: string): Replay {
     const base = this.#newest === undefined ? {} : { latestId: this.#newest };
     if (!ID.test(lastEventId) || this.#newest === undefined || compareIds(lastEventId, this.#newest) > 0) {
       return { entries: [], complete: false, ...base };

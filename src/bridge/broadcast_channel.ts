@@ -55,8 +55,10 @@ export interface BroadcastChannelBridgeOptions {
  * filtered subscribers). A replay returns the events with ids greater than `Last-Event-ID`,
  * in id order, on any instance: exact, except that an event published
  * concurrently with the client's last one may be missed or repeated once.
- * Delivery is as reliable as the channel: a worker that was not running misses
- * what was sent meanwhile.
+ * An id this instance has not received yet (the client read it from another
+ * instance a moment ago) is waited for, up to a second, while the client's live
+ * events are held: no reset, nothing twice. Delivery is as reliable as the
+ * channel: a worker that was not running misses what was sent meanwhile.
  *
  * @example Workers of one process, each with its own server and hub
  * ```ts
@@ -142,6 +144,7 @@ export class BroadcastChannelBridge implements Bridge {
   /** Closes the channel. */
   close(): void {
     this.#closed = true;
+    this.#log.stopWaiting();
     this.#channel?.close();
     this.#channel = undefined;
   }
