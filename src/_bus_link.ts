@@ -1,8 +1,8 @@
 // A bridged hub's side of the bus: its own publishes go out with an origin
 // (`<instance>:<counter>`), and each resolves when its echo has been fanned out here, so
 // `await hub.publishAsync()` means "my local subscribers have it". Messages from the bus are
-// checked (the bus is another process), encoded by the one wire encoder, then take the same two
-// steps as a local publish, with the bus's id: history, then fan-out.
+// checked (the bus is another process), encoded by the one wire encoder, then take the one ingest
+// path of a local publish (`_ingest.ts`), with the bus's id: history, then fan-out.
 import type { Bridge, BridgeMessage } from "./bridge/bridge.ts";
 import { encodePublished, serializeData, type Serializer } from "./encode.ts";
 import type { Guard } from "./_guard.ts";
@@ -13,6 +13,7 @@ import type { HubSettings } from "./_settings.ts";
 import { assertLineField, assertPublishedEvent } from "./event.ts";
 import type { HubMessage, PublishResult } from "./message.ts";
 import { assertTopic } from "./_topics.ts";
+import { ingest } from "./_ingest.ts";
 
 /** How long an own publish waits for its echo before resolving anyway (and reporting a gap). */
 const ECHO_WAIT_MS = 5000;
@@ -147,18 +148,14 @@ export class BusLink<T> {
     this.#echoed(message.origin, { topic: message.topic, id: message.id, delivered });
   }
 
-  // History, then fan-out, with the bus's id; returns how many subscribers took it.
+  // The one ingest path, with the bus's id; returns how many subscribers took it. A store that
+  // fails (e.g. MemoryHistory given ids it cannot order after a bus restart) is reported.
   #fanOut(topic: string, id: string, event: string | undefined, json: boolean, text: string): number {
     const host = this.#host;
     const data = (json ? (host.settings.options.deserialize ?? JSON.parse)(text) : text) as T;
     const bytes = encodePublished(id, event, text, undefined);
-    try {
-      host.history?.append({ id, topic, bytes, event, json, message: { event, data } });
-    } catch (error) {
-      this.#error(error); // e.g. MemoryHistory given ids it cannot order after a bus restart
-    }
-    const hubMessage: HubMessage<T> = { topic, id, event, data };
-    return host.guard.run(() => host.fanOut.offer(topic, bytes, hubMessage));
+    const message: HubMessage<T> = { topic, id, event, data };
+    return host.guard.run(() => ingest(host, message, bytes, json, (error) => this.#error(error)));
   }
 
   #echoed(origin: string, result: PublishResult): void {

@@ -17,7 +17,7 @@ import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
 import { Linger } from "./_linger.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
-import { LocalPublish } from "./_local_publish.ts";
+import { LocalPublish } from "./_ingest.ts";
 import { replayContext, startReplay } from "./_replay.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber } from "./_message_subscriber.ts";
@@ -73,7 +73,7 @@ export class Hub<T = unknown> {
       this.#stats,
       options,
     );
-    this.#local = new LocalPublish(history, fanOut, settings.options.serialize);
+    this.#local = new LocalPublish({ history, fanOut }, settings.options.serialize);
     const drop = (subscriber: Subscriber<T>) => fanOut.remove(subscriber);
     const replay = history &&
       replayContext(history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
