@@ -1,5 +1,5 @@
-// A bounded log: items in arrival order, each with an increasing sequence number and its
-// bytes, whose length is its size (its own fields: one array slot an item, not three). It evicts only when told to (the
+// A bounded log: items in arrival order, each carrying an increasing sequence number and its
+// bytes (whose length is its size): one array slot an item. It evicts only when told to (the
 // owner decides the bounds) and imports nothing. Appends and evictions are amortised O(1):
 // evicted slots are cleared and the array is compacted only once the dead prefix is as long
 // as the live part.

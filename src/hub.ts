@@ -1,7 +1,7 @@
 /**
  * `Hub<T>`: wiring and thin public methods; each step of the flow is a file of its own:
- * `_admission`, `_fan_out` (with the overflow policy), `_subscriber`/`_byte_subscriber`,
- * `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
+ * `_admission`, `_ingest` (ids, history, then fan-out), `_fan_out` (with the overflow policy),
+ * `_subscriber`/`_byte_subscriber`, `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
  * @module
  */
 import { encodeClosing } from "./encode.ts";
@@ -65,25 +65,19 @@ export class Hub<T = unknown> {
     const settings = this.#settings = settingsOf(options);
     const { bridge, history: given } = options;
     const history = given === false ? undefined : (given ?? bridge?.history ?? new MemoryHistory());
+    const guard = this.#guard, counters = this.#stats;
     const { overflow, keepAlive, keepAlivePerConnection } = settings;
-    const fanOut = this.#fanOut = new FanOut(
-      overflow,
-      keepAlive,
-      keepAlivePerConnection,
-      this.#stats,
-      options,
-    );
+    const fanOut = this.#fanOut = new FanOut(overflow, keepAlive, keepAlivePerConnection, counters, options);
     this.#local = new LocalPublish({ history, fanOut }, settings.options.serialize);
     const drop = (subscriber: Subscriber<T>) => fanOut.remove(subscriber);
     const replay = history &&
-      replayContext(history, settings.resetEvent, this.#guard, this.#stats, drop, options.deserialize);
-    const guard = this.#guard, counters = this.#stats;
+      replayContext(history, settings.resetEvent, guard, counters, drop, options.deserialize);
     // A bridge's own store has every bus event already: the link records only into another.
     const local = history === bridge?.history ? undefined : history;
     this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
     this.#streams = {
       opening: settings.opening,
-      linger: settings.linger === 0 ? undefined : new Linger(settings.linger, this.#stats),
+      linger: settings.linger === 0 ? undefined : new Linger(settings.linger, counters),
       joined: (subscriber, lastEventId) => {
         if (lastEventId !== undefined && replay) startReplay(subscriber, lastEventId, replay);
         if (subscriber.active) fanOut.add(subscriber); // its filter may have thrown on a replayed event

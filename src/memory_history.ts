@@ -5,7 +5,7 @@
  */
 import type { HistoryEntry, HistoryStore, Replay } from "./history.ts";
 import { Ring } from "./_ring.ts";
-import { lastIssued } from "./_ingest.ts";
+import { lastIssued } from "./_issued_id.ts";
 import { positive } from "./_positive.ts";
 
 /** Options for {@linkcode MemoryHistory}. */
