@@ -73,9 +73,9 @@ describe("BroadcastChannelBridge resuming on an instance the channel has not rea
     for (let i = 0; i < 3; i++) seen.push(await a.hub.publishAsync("t", `seen ${i}`));
     assert.deepEqual((await first.take(3)).map((e) => e.id), seen.map((r) => r.id));
 
-    const before = b.hub.size;
+    const subscribers = b.hub.size;
     const resumed = await connect(b.server, seen[2]!.id); // b has never heard of it
-    await until(() => b.hub.size === before + 1, "b to take the client");
+    await until(() => b.hub.size === subscribers + 1, "b to take the client");
     link.release(); // now b receives them: they are the client's already
     const next = await a.hub.publishAsync("t", "next");
     const [event] = await resumed.take(1);

@@ -181,18 +181,18 @@ for (const kind of clientKinds) {
       await ready(a);
       const start = a.received.length;
       const length = async () => Number(await redis.command("XLEN", "trickle"));
-      const before = await length();
+      const lengthBefore = await length();
       proxy.hold(); // Redis runs the first call; its answer is kept back, so it stays in flight
       try {
         const publishes = [a.hub.publishAsync("a", "m0")];
-        await until(async () => await length() === before + 1, "the first call to run");
+        await until(async () => await length() === lengthBefore + 1, "the first call to run");
         for (let i = 1; i <= 5; i++) {
           await delay(0); // one per turn, as echoes resolve a hub's publishes
           publishes.push(a.hub.publishAsync("a", `m${i}`));
         }
         await delay(50); // a call sent for them would have run by now
         // Sent as they came, the first two would have gone as two more calls (three in flight).
-        assert.equal(await length(), before + 1, "the five wait for the call in flight");
+        assert.equal(await length(), lengthBefore + 1, "the five wait for the call in flight");
         proxy.release();
         const results = await withDeadline(Promise.all(publishes), 10_000, "6 publishes");
         await until(() => a.received.length - start === 6, "6 events");
