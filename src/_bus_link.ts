@@ -53,6 +53,8 @@ export class BusLink<T> {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   /** Publishes the bus answered that still wait for their echo. */
   #awaiting = 0;
+  /** Reports a store that refused a bus event (made once: it is passed for every bus event). */
+  readonly #storeFailed = (error: unknown): void => this.#error(error);
 
   constructor(bridge: Bridge, host: BusHost<T>) {
     this.#bridge = bridge;
@@ -155,7 +157,7 @@ export class BusLink<T> {
     const data = (json ? (host.settings.options.deserialize ?? JSON.parse)(text) : text) as T;
     const bytes = encodePublished(id, event, text, undefined);
     const message: HubMessage<T> = { topic, id, event, data };
-    return host.guard.run(() => ingest(host, message, bytes, json, (error) => this.#error(error)));
+    return host.guard.run(() => ingest(host, message, bytes, json, this.#storeFailed));
   }
 
   #echoed(origin: string, result: PublishResult): void {

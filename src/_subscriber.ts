@@ -116,7 +116,8 @@ export abstract class Subscriber<T> {
 
   /**
    * Offers one published event: the skip after a replay from a shared store, the filter, then
-   * the held path during a replay, else the subscriber's own delivery. Synchronous; on the delivered path it allocates nothing.
+   * the held path during a replay, else the subscriber's own delivery. Synchronous; on the
+   * delivered path it allocates nothing.
    */
   offer(bytes: Uint8Array, message: HubMessage<T>): Offer {
     const rare = this.#rare;
