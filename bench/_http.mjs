@@ -136,6 +136,7 @@ export async function measureServer(name, n, config, quietMoment) {
         runs[regime].push(await measured(command(regime, n, config), { timeoutMs: 300_000 }));
       }
     }
+    if (linger) result.paired = await pairedLatency(client, n, config, measured);
     result.regimes = Object.fromEntries(regimes.map((regime) => [regime, summarize(runs[regime])]));
     const turn = result.regimes.turn, paced = result.regimes.paced;
     const lastTurn = runs.turn.at(-1);
@@ -169,6 +170,33 @@ export async function measureServer(name, n, config, quietMoment) {
   }
   result.seconds = Math.round((Date.now() - began) / 1000);
   return result;
+}
+
+/** The path of the hub without a linger in a linger variant's process (bench/servers/sse_hub.ts). */
+const PLAIN = "/events?linger=0";
+
+/**
+ * What a linger adds to latency, paired: half the connections on the linger's hub, half on a hub
+ * without one in the same process, through the same paced runs, each publish going to both. Two
+ * processes differ by ±2 ms in p99 at 1k (the latency run's noise); two halves of one run do not.
+ */
+async function pairedLatency(client, n, config, measured) {
+  await client.send("close", 30_000);
+  const half = await client.send(`connect ${n >> 1}`, 180_000);
+  const plain = await client.send(`connect ${n - (n >> 1)} ${PLAIN}`, 180_000);
+  if (half.failed + plain.failed > 0) throw new Error(`paired run: ${half.error || plain.error}`);
+  await h.sleep(1000);
+  const runs = [];
+  for (let rep = 0; rep < config.reps; rep++) runs.push(await measured(command("paced", n, config)));
+  const p99 = (path) => runs.map((r) => r.paths?.[path]?.p99_ms ?? NaN);
+  const lingering = p99("/events"), without = p99(PLAIN);
+  return {
+    addedP99Ms: median(lingering.map((ms, i) => ms - without[i])),
+    p99Ms: median(lingering),
+    plainP99Ms: median(without),
+    lost: runs.reduce((s, r) => s + (r.lost ?? 0), 0),
+    runs,
+  };
 }
 
 /** Every server at every size; the linger variants only at the regime sizes. */

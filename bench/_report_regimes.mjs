@@ -118,9 +118,12 @@ export function lingerTable(rows) {
         fmt(r.writesPerDelivery, 2),
         fmt(r.p99Ms, 2),
         added(r.p99Ms, zero?.p99Ms),
+        r.paired
+          ? `${fmt(r.paired.p99Ms, 2)} − ${fmt(r.paired.plainP99Ms, 2)} = ${fmt(r.paired.addedP99Ms, 2)}`
+          : "–",
         fmt(schedule?.p99Ms, 2),
         added(schedule?.p99Ms ?? null, zero?.regimes?.schedule?.p99Ms),
-        (r.burstLost ?? 0) + (r.pacedLost ?? 0) + (schedule?.lost ?? 0),
+        (r.burstLost ?? 0) + (r.pacedLost ?? 0) + (schedule?.lost ?? 0) + (r.paired?.lost ?? 0),
       ]);
     }
   }
@@ -136,11 +139,12 @@ export function lingerTable(rows) {
       "writes/delivery",
       "paced p99 ms",
       "added p99 ms (paced)",
+      "paired p99 ms: linger − none",
       "schedule p99 ms",
       "added p99 ms (schedule)",
       "lost",
     ],
-    ["r", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+    ["r", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     out,
   );
 }

@@ -205,7 +205,9 @@ if (httpRows.some((r) => r.regimes?.memory)) {
 if (httpRows.some((r) => r.linger)) {
   section(
     "Linger (turn regime)",
-    "sse-hub with `new Hub({ linger: L })`; added p99 = p99(linger L) − p99(linger 0), same runtime and N.",
+    "sse-hub with `new Hub({ linger: L })`; added p99 = p99(linger L) − p99(linger 0), same runtime and N, " +
+      "two processes. Paired: the latency run again with N/2 connections on the linger's hub and N/2 on a hub " +
+      "without one in the same process, each event published to both; median over reps of the difference.",
     lingerTable(httpRows),
   );
 }

@@ -6,7 +6,8 @@
 // Standard library only. Driven over stdin/stdout by bench/run.mjs, one command a
 // line, one JSON object a line back:
 //
-//	connect N                 open N connections to <base>/events (200 + SSE headers)
+//	connect N [PATH]          open N connections to <base>PATH (default /events; 200 + SSE headers);
+//	                          a paced run reports the percentiles of each PATH too ("paths")
 //	run burst K [0 B]         POST <base>/publish?run=R&n=K&rate=0&batch=B, wait for N×K events
 //	run paced K RATE          POST <base>/publish?run=R&n=K&rate=RATE, wait for N×K events
 //	run schedule K RATE B     POST <base>/publish?run=R&n=K&rate=RATE&batch=B&stamp=schedule:
@@ -43,6 +44,7 @@ type conn struct {
 	fd      int
 	count   int64   // events of the current run received (atomic)
 	samples []int64 // latencies (µs) of the current run, when sampling
+	path    string  // what it requested (a run's percentiles per path: two hubs of one server)
 	closed  bool
 
 	// Parser state (touched by the poll loop only, under mu).
@@ -246,14 +248,14 @@ func pollLoop() {
 	}
 }
 
-func open() (*conn, error) {
+func open(path string) (*conn, error) {
 	c, err := net.DialTimeout("tcp", host, 10*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close() // the poll loop reads a duplicate of its fd
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	req := "GET /events HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
 	if _, err := io.WriteString(c, req); err != nil {
 		return nil, err
 	}
@@ -265,7 +267,7 @@ func open() (*conn, error) {
 	if !strings.Contains(status, " 200") {
 		return nil, fmt.Errorf("status %q", strings.TrimSpace(status))
 	}
-	k := &conn{}
+	k := &conn{path: path}
 	for {
 		h, err := r.ReadString('\n')
 		if err != nil {
@@ -303,7 +305,7 @@ func open() (*conn, error) {
 	return k, nil
 }
 
-func connect(n int) map[string]any {
+func connect(n int, path string) map[string]any {
 	start := time.Now()
 	var mu sync.Mutex
 	var failed int
@@ -319,7 +321,7 @@ func connect(n int) map[string]any {
 		go func() {
 			defer wg.Done()
 			for range jobs {
-				k, err := open()
+				k, err := open(path)
 				mu.Lock()
 				if err != nil {
 					failed++
@@ -439,14 +441,24 @@ func run(mode string, k int, rate float64, batch int) map[string]any {
 	out["connections_short"] = short
 	if sample {
 		var all []int64
+		byPath := map[string][]int64{}
 		for _, c := range conns {
 			all = append(all, c.samples...)
+			byPath[c.path] = append(byPath[c.path], c.samples...)
 		}
 		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 		out["samples"] = len(all)
 		out["p50_ms"] = percentile(all, 0.50)
 		out["p99_ms"] = percentile(all, 0.99)
 		out["max_ms"] = percentile(all, 1)
+		if len(byPath) > 1 {
+			paths := map[string]any{}
+			for path, list := range byPath {
+				sort.Slice(list, func(i, j int) bool { return list[i] < list[j] })
+				paths[path] = map[string]any{"samples": len(list), "p50_ms": percentile(list, 0.50), "p99_ms": percentile(list, 0.99)}
+			}
+			out["paths"] = paths
+		}
 	}
 	if mode != "paced" {
 		// From the first event's own publish stamp, so the POST's round trip is not counted.
@@ -501,7 +513,11 @@ func main() {
 		switch f[0] {
 		case "connect":
 			n, _ := strconv.Atoi(f[1])
-			res = connect(n)
+			path := "/events"
+			if len(f) > 2 {
+				path = f[2]
+			}
+			res = connect(n, path)
 		case "run":
 			k, _ := strconv.Atoi(f[2])
 			rate, batch := 0.0, 1
