@@ -143,6 +143,14 @@ export const SERVERS = {
     env: { RAW_READS_LAST_EVENT_ID: "1" },
     cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
   },
+  // Not in the default run either: the raw ceiling with the stream shape of sse-hub's streams.
+  "raw-deno-pull": {
+    runtime: "deno",
+    lib: "raw-pull",
+    optional: true,
+    env: { RAW_PULL: "1" },
+    cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
+  },
   "better-sse-node": {
     runtime: "node",
     lib: "better-sse",

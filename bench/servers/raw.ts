@@ -27,6 +27,10 @@ const readsLastEventId =
     : process.env.RAW_READS_LAST_EVENT_ID) ===
     "1";
 
+// With RAW_PULL=1 (the `raw-deno-pull` server), each stream has the shape sse-hub's streams have
+// (a `pull`, high-water mark 0), and still enqueues every event: what that shape costs on its own.
+const pullDriven = (typeof Deno !== "undefined" ? Deno.env.get("RAW_PULL") : process.env.RAW_PULL) === "1";
+
 serve((request) => {
   if (new URL(request.url).pathname === "/events") {
     if (readsLastEventId) void request.headers.get("last-event-id");
@@ -40,7 +44,8 @@ serve((request) => {
       cancel() {
         controllers.delete(mine);
       },
-    });
+      ...(pullDriven ? { pull() {} } : {}), // sse-hub's also notes that the runtime reads: one field
+    }, { highWaterMark: pullDriven ? 0 : 1 });
     return new Response(body, { headers });
   }
   return control(request, publish) ?? new Response("not found", { status: 404 });
