@@ -58,7 +58,7 @@ export type {
   PublishInput,
   PublishTarget,
   PublishValidator,
-} from "./src/publish.ts";
+} from "./src/publish_options.ts";
 export { formatMetrics, metricsResponse } from "./src/metrics.ts";
 export type { MetricsOptions } from "./src/metrics.ts";
 export { typed } from "./src/typed_events.ts";
