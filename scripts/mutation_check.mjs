@@ -231,6 +231,13 @@ const MUTATIONS = [
     LINGER,
   ],
   [
+    "a linger stays busy after keeping back an event that nothing followed",
+    "src/_linger.ts",
+    "      (waiting.length === 0 || published > this.#publishedAtFirstWait);",
+    "      true;",
+    LINGER,
+  ],
+  [
     "a publish never ends an overdue linger window",
     "src/_linger.ts",
     "      if (now >= this.#endsAt) this.#end();",

@@ -3,7 +3,9 @@
 // data. A window opens with a hand-off, starts once the writes of that turn are done (a zero
 // timer runs after them: under load they take longer than `ms`, and a window timed from the
 // hand-off would be over before the next event came) and lasts `ms`. While the hub is busy
-// (more than one event in the last window), a stream handed data in the current window is hot:
+// (more than one event in the last window, and if it kept bytes back, one after them: else
+// keeping back merged nothing, only delayed; a timer run late by a busy loop makes a lone
+// event look like two), a stream handed data in the current window is hot:
 // what comes for it is kept back until the window ends, then handed over as one chunk, which
 // makes it hot in the next window. A stream handed nothing in the current window is cold: its
 // next event goes at once. So an idle stream keeps its immediate delivery, and a busy one costs
@@ -32,9 +34,11 @@ export class Linger {
   window = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiting: Lingering[] = [];
-  /** More than one event was published in the last window: keeping back can merge writes. */
+  /** More than one event in the last window, and one after what it kept back: keeping back merges. */
   #busy = false;
   #publishedBefore = 0;
+  /** The published count when the current window first kept bytes back. */
+  #publishedAtFirstWait = 0;
   /** When the current window must end (`performance.now()`); Infinity while nothing sets it. */
   #endsAt = Infinity;
   /** The published count at the last deadline check by a publish: one clock read per event. */
@@ -76,7 +80,10 @@ export class Linger {
 
   /** A stream keeps bytes back until the current window ends, at most `ms` from the first. */
   wait(stream: Lingering): void {
-    if (this.#waiting.length === 0) this.#endsAt = Math.min(this.#endsAt, performance.now() + this.ms);
+    if (this.#waiting.length === 0) {
+      this.#endsAt = Math.min(this.#endsAt, performance.now() + this.ms);
+      this.#publishedAtFirstWait = this.count.published; // counts the event kept back
+    }
     this.#waiting.push(stream);
     if (this.#timer === undefined) this.#open();
   }
@@ -120,9 +127,10 @@ export class Linger {
     this.#started = false;
     this.window++;
     const published = this.count.published;
-    this.#busy = published - this.#publishedBefore > 1;
-    this.#publishedBefore = published;
     const waiting = this.#waiting;
+    this.#busy = published - this.#publishedBefore > 1 &&
+      (waiting.length === 0 || published > this.#publishedAtFirstWait);
+    this.#publishedBefore = published;
     this.#waiting = [];
     for (const stream of waiting) stream.lingerEnded(); // each hand-off opens the next window
   };

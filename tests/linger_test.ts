@@ -94,6 +94,27 @@ describe("Hub linger", () => {
     hub.close();
   });
 
+  it("Hub with linger stops keeping back after a window that kept one event back and saw no other: keeping back merged nothing, it only delayed", async () => {
+    const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
+    const reader = await subscribed(hub);
+    await busyWindow(hub, reader);
+    const first = reader.read();
+    hub.publish("t", "a"); // handed over at once: opens a window
+    await first;
+    const kept = reader.read();
+    await turn(); // the window has started
+    hub.publish("t", "b"); // hot: kept back until the window ends, and nothing comes after it
+    assert.equal(await settledNow(kept), "kept back");
+    assert.deepEqual(dataOf((await kept).value), ["b"]);
+    const next = reader.read();
+    await turn();
+    hub.publish("t", "c");
+    assert.equal(await settledNow(next), "handed over");
+    assert.deepEqual(dataOf((await next).value), ["c"]);
+    await reader.cancel();
+    hub.close();
+  });
+
   it("Hub without linger hands each event of consecutive turns to a waiting reader on its own", async () => {
     const hub = new Hub<string>({ keepAlive: false });
     const reader = await subscribed(hub);
