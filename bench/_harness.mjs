@@ -120,6 +120,14 @@ export function buildGo() {
   });
 }
 
+/** The raw ceiling on Deno; with `env`, a variant that is not in the default run. */
+function rawDeno(lib, env) {
+  const cmd = () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"];
+  return env === undefined
+    ? { runtime: "deno", lib, cmd }
+    : { runtime: "deno", lib, optional: true, env, cmd };
+}
+
 export const SERVERS = {
   "sse-hub-deno": {
     runtime: "deno",
@@ -127,30 +135,14 @@ export const SERVERS = {
     cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/sse_hub.ts"],
   },
   "sse-hub-bun": { runtime: "bun", lib: "sse-hub", cmd: () => [BUN, "bench/servers/sse_hub.ts"] },
-  "raw-deno": {
-    runtime: "deno",
-    lib: "raw",
-    cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
-  },
+  "raw-deno": rawDeno("raw"),
   "raw-bun": { runtime: "bun", lib: "raw", cmd: () => [BUN, "bench/servers/raw.ts"] },
   // Not in the default run (`--servers raw-deno-resume`): the raw ceiling reading each request's
   // Last-Event-ID, as any server that resumes must. Deno then keeps the request's header list
   // for the life of the stream, which the plain raw ceiling never makes.
-  "raw-deno-resume": {
-    runtime: "deno",
-    lib: "raw-resume",
-    optional: true,
-    env: { RAW_READS_LAST_EVENT_ID: "1" },
-    cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
-  },
+  "raw-deno-resume": rawDeno("raw-resume", { RAW_READS_LAST_EVENT_ID: "1" }),
   // Not in the default run either: the raw ceiling with the stream shape of sse-hub's streams.
-  "raw-deno-pull": {
-    runtime: "deno",
-    lib: "raw-pull",
-    optional: true,
-    env: { RAW_PULL: "1" },
-    cmd: () => [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/servers/raw.ts"],
-  },
+  "raw-deno-pull": rawDeno("raw-pull", { RAW_PULL: "1" }),
   "better-sse-node": {
     runtime: "node",
     lib: "better-sse",
