@@ -36,8 +36,8 @@ export interface HubOptions {
    * turn to end), and nothing is kept back while the server is still writing what came
    * before. Worth it when many clients each get several events per few ms (1,000 clients, one
    * event per turn: 4 to 12 times the events/s of 0, bench/README.md); 0 writes every event
-   * as it comes. Its window timer is shared by the
-   * hub's streams: in a plain Cloudflare Worker (`keepAliveTimer: "per-connection"`) keep it 0.
+   * as it comes. Its window timer is shared by the hub's streams: in a plain Cloudflare Worker
+   * (`keepAliveTimer: "per-connection"`) keep it 0.
    * @default {0}
    */
   linger?: number;
