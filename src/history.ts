@@ -82,9 +82,10 @@ export interface HistoryStore {
    * Orders two ids (negative: `a` is older), for a store that others write too. Such a store
    * (`RedisHistory`, shared by every instance of a bus; a `BroadcastChannelBridge`'s, fed by
    * the channel) can answer a replay with events this hub has not fanned out yet, or vouch for
-   * a client's id this hub has not reached yet: the bus brings those events later. With this order the hub skips them, so the client gets each
-   * once. A store only this hub appends to (`MemoryHistory`) needs none. Called with the ids of
-   * an answer, a `lastEventId` it answered `complete`, and the ids of live events.
+   * a client's id this hub has not reached yet: the bus brings those events later. With this
+   * order the hub skips them, so the client gets each once. A store only this hub appends to
+   * (`MemoryHistory`) needs none. Called with the ids of an answer, a `lastEventId` it answered
+   * `complete`, and the ids of live events.
    */
   compareIds?(a: string, b: string): number;
 }
