@@ -1,7 +1,8 @@
 /**
  * `Hub<T>`: wiring and thin public methods; each step of the flow is a file of its own:
  * `_admission`, `_ingest` (ids, history, then fan-out), `_fan_out` (with the overflow policy),
- * `_subscriber`/`_byte_subscriber`, `_replay`, `_bus_link`, `_guard` (re-entrancy), `_settings`.
+ * `_subscriber`/`_byte_subscriber`, `_http_streams` (join, leave), `_replay`, `_bus_link`,
+ * `_guard` (re-entrancy), `_settings`.
  * @module
  */
 import { encodeClosing } from "./encode.ts";
@@ -14,14 +15,12 @@ import { getLastEventId, sseResponseHeaders } from "./response.ts";
 import { admit, admitInProcess } from "./_admission.ts";
 import { BusLink } from "./_bus_link.ts";
 import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
-import { Linger } from "./_linger.ts";
 import { FanOut, type HubCounters, zeroCounters } from "./_fan_out.ts";
 import { Guard } from "./_guard.ts";
 import { LocalPublish } from "./_ingest.ts";
-import { replayContext, startReplay } from "./_replay.ts";
+import { httpStreams } from "./_http_streams.ts";
 import { type HubSettings, settingsOf } from "./_settings.ts";
 import { MessageSubscriber } from "./_message_subscriber.ts";
-import type { Subscriber } from "./_subscriber.ts";
 import { assertTopic } from "./_topics.ts";
 
 /**
@@ -69,21 +68,10 @@ export class Hub<T = unknown> {
     const { overflow, keepAlive, keepAlivePerConnection } = settings;
     const fanOut = this.#fanOut = new FanOut(overflow, keepAlive, keepAlivePerConnection, counters, options);
     this.#local = new LocalPublish({ history, fanOut }, settings.options.serialize);
-    const drop = (subscriber: Subscriber<T>) => fanOut.remove(subscriber);
-    const replay = history &&
-      replayContext(history, settings.resetEvent, guard, counters, drop, options.deserialize);
     // A bridge's own store has every bus event already: the link records only into another.
     const local = history === bridge?.history ? undefined : history;
     this.#bus = bridge && new BusLink<T>(bridge, { settings, guard, counters, history: local, fanOut });
-    this.#streams = {
-      opening: settings.opening,
-      linger: settings.linger === 0 ? undefined : new Linger(settings.linger, counters),
-      joined: (subscriber, lastEventId) => {
-        if (lastEventId !== undefined && replay) startReplay(subscriber, lastEventId, replay);
-        if (subscriber.active) fanOut.add(subscriber); // its filter may have thrown on a replayed event
-      },
-      left: (subscriber, endStream) => fanOut.remove(subscriber, endStream),
-    };
+    this.#streams = httpStreams(settings, counters, fanOut, guard, history, options.deserialize);
   }
 
   /** Open subscriptions, HTTP and in-process. */

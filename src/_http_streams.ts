@@ -1,0 +1,38 @@
+// What a hub's HTTP streams share (one object per hub, no closure per connection): the opening
+// bytes, the linger, and the two moments of a stream's life: it started (replay from its
+// Last-Event-ID, then join the fan-out) and its client left.
+import type { ByteStreamOwner } from "./_byte_subscriber.ts";
+import type { FanOut, HubCounters } from "./_fan_out.ts";
+import { Linger } from "./_linger.ts";
+import type { Guard } from "./_guard.ts";
+import type { HistoryStore } from "./history.ts";
+import { replayContext, startReplay } from "./_replay.ts";
+import type { HubSettings } from "./_settings.ts";
+
+/** The owner of a hub's HTTP streams; without a `history` they never replay. */
+export function httpStreams<T>(
+  settings: HubSettings,
+  counters: HubCounters,
+  fanOut: FanOut<T>,
+  guard: Guard,
+  history: HistoryStore | undefined,
+  deserialize: ((text: string) => unknown) | undefined,
+): ByteStreamOwner<T> {
+  const replay = history && replayContext<T>(
+    history,
+    settings.resetEvent,
+    guard,
+    counters,
+    (subscriber) => fanOut.remove(subscriber),
+    deserialize,
+  );
+  return {
+    opening: settings.opening,
+    linger: settings.linger === 0 ? undefined : new Linger(settings.linger, counters),
+    joined: (subscriber, lastEventId) => {
+      if (lastEventId !== undefined && replay) startReplay(subscriber, lastEventId, replay);
+      if (subscriber.active) fanOut.add(subscriber); // its filter may have thrown on a replayed event
+    },
+    left: (subscriber, endStream) => fanOut.remove(subscriber, endStream),
+  };
+}
