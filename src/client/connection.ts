@@ -4,16 +4,12 @@
  *
  * @module
  */
-import { EventDecoderStream } from "../decode.ts";
-import type { DecodedEvent } from "../decode.ts";
-import { ClientError } from "./errors.ts";
 import { retryDelay } from "./retry.ts";
 import { isHidden, watchVisibility } from "./_visibility.ts";
 import { sleep } from "./_sleep.ts";
-import { refusal, request, toItem } from "./_exchange.ts";
+import { toItem } from "./_exchange.ts";
+import { attempt as attemptOnce, noop } from "./_attempt.ts";
 import type { ClientItem, ConnectionState, ConnectOptions, Listener, TextEvents } from "./types.ts";
-
-const noop = () => {};
 
 /**
  * One logical event stream over any number of HTTP connections. Iterate it (one consumer),
@@ -174,7 +170,25 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
         if (!first) this.#reconnects++;
         this.#setState("connecting");
         const attempt = this.#attempt = new AbortController();
-        const error = await this.#connectOnce(attempt.signal, () => failures = 0);
+        const error = await attemptOnce(
+          this.#url,
+          this.#options,
+          this.#lastEventId,
+          attempt.signal,
+          () => this.#setState("open"),
+          (ms) => this.#retry = ms,
+          async (decoded) => {
+            failures = 0;
+            this.#lastEventId = decoded.id;
+            const item = await toItem<E>(decoded, this.#options);
+            this.#emit(item);
+            this.#queue?.push(item);
+            this.#notify();
+            // Backpressure: while an item waits for the iterator, read no further, so a slow consumer
+            // leaves events in the socket (and in the server's bounded buffer), not in this queue.
+            while (this.#queue?.length && !attempt.signal.aborted) await this.#change();
+          },
+        );
         if (stopped.aborted) break;
         if (attempt.signal.aborted) continue; // hidden: not a failure
         const delay = retryDelay(error, failures, this.#retry, backoff);
@@ -193,48 +207,6 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
       unwatch();
       this.#setState("closed");
     }
-  }
-
-  async #connectOnce(signal: AbortSignal, healthy: () => void): Promise<ClientError> {
-    let response: Response;
-    try {
-      response = await request(this.#url, this.#options, this.#lastEventId, signal);
-    } catch (cause) {
-      return new ClientError("network", `the request failed: ${cause}`, { cause });
-    }
-    const refused = refusal(response);
-    if (refused) {
-      response.body?.cancel().catch(noop);
-      return refused;
-    }
-    this.#setState("open");
-    // Read with getReader(), not `for await`: Safari's ReadableStream is not async-iterable.
-    const reader = response.body!.pipeThrough(
-      new EventDecoderStream({ lastEventId: this.#lastEventId, onRetry: (ms) => this.#retry = ms }),
-    ).getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return new ClientError("ended", "the server ended the stream");
-        healthy();
-        await this.#dispatch(value);
-        // Backpressure: while an item waits for the iterator, read no further, so a slow consumer
-        // leaves events in the socket (and in the server's bounded buffer), not in this queue.
-        while (this.#queue?.length && !signal.aborted) await this.#change();
-      }
-    } catch (cause) {
-      return new ClientError("network", `the stream broke: ${cause}`, { cause });
-    } finally {
-      reader.cancel().catch(noop);
-    }
-  }
-
-  async #dispatch(decoded: DecodedEvent): Promise<void> {
-    this.#lastEventId = decoded.id;
-    const item = await toItem<E>(decoded, this.#options);
-    this.#emit(item);
-    this.#queue?.push(item);
-    this.#notify();
   }
 
   // Calls the listeners of the item's name; one that throws closes the connection with its error.
