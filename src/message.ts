@@ -35,7 +35,9 @@ export interface HubStats {
   topics: number;
   /**
    * Timers the hub holds: the shared keep-alive (1 while there are subscribers), or one per
-   * HTTP subscriber with `keepAliveTimer: "per-connection"`, plus echo waits of a bridged hub.
+   * HTTP subscriber with `keepAliveTimer: "per-connection"`, plus the linger's one (while
+   * streams are being handed data) and the echo sweeper of a bridged hub. A bridge's own
+   * timers (command deadlines, a replay's wait for the channel) are not the hub's.
    */
   timers: number;
   /** Events published. */
