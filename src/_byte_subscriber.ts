@@ -8,7 +8,7 @@
 // The subscriber is its stream's underlying source (`start`, `pull`, `cancel` are its own
 // methods): no closure per connection, nothing that keeps the request alive.
 import { DELIVERED, FAILED, FULL, type Offer, Subscriber } from "./_subscriber.ts";
-import type { Linger, Lingering } from "./_linger.ts";
+import { endOverdueLingers, type Linger, type Lingering } from "./_linger.ts";
 import type { HubMessage } from "./message.ts";
 
 // Deno.serve (2.x) aborts `request.signal` after every completed response and warns when a
@@ -89,7 +89,7 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
   /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
   pull(): void {
     this.#reading = true;
-    this.owner.linger?.endIfOverdue(); // a busy loop runs the linger's timer late
+    endOverdueLingers(); // a busy loop runs the lingers' timers late
     if (this.#queued > 0 && !this.#lingering) this.#handOver(); // kept-back bytes wait for their window
   }
 

@@ -13,11 +13,25 @@
 //
 // Nothing is kept back much longer than `ms`. A window ends `ms` after the first event it kept
 // back, even if it has not started. A loop busy writing runs timers late, so that deadline is
-// also checked by the next publish and by every stream that asks for data. And a window that
-// has not started `ms` after it opened means the loop is still writing (10k streams, say): an
-// event kept back then would miss those writes and wait for all of them (Deno runs no JS
-// meanwhile), so nothing is kept back until the window starts. The clock is read once per
-// window and once per published event that finds a hot stream.
+// also checked by the next publish and by every stream of the process (any hub's) that asks for
+// data. And a window that has not started `ms` after it opened means the loop is still writing
+// (10k streams, say): an event kept back then would miss those writes and wait for all of them
+// (Deno runs no JS meanwhile), so nothing is kept back until the window starts. The clock is
+// read once per window and once per published event that finds a hot stream.
+
+/**
+ * The lingers of this process that keep bytes back. A busy loop runs their timers late, and the
+ * streams that do read then may be another hub's (two hubs in one process, one with a linger):
+ * any stream's read checks them all.
+ */
+const keepingBack = new Set<Linger>();
+
+/** Ends every window of this process that kept bytes back past its deadline (a stream asks for data). */
+export function endOverdueLingers(): void {
+  if (keepingBack.size === 0) return;
+  const now = performance.now();
+  for (const linger of keepingBack) linger.endIfOverdue(now);
+}
 
 /** What a linger window's end tells a stream that is keeping bytes back. */
 export interface Lingering {
@@ -81,6 +95,7 @@ export class Linger {
   /** A stream keeps bytes back until the current window ends, at most `ms` from the first. */
   wait(stream: Lingering): void {
     if (this.#waiting.length === 0) {
+      keepingBack.add(this);
       this.#endsAt = Math.min(this.#endsAt, performance.now() + this.ms);
       this.#publishedAtFirstWait = this.count.published; // counts the event kept back
     }
@@ -88,9 +103,9 @@ export class Linger {
     if (this.#timer === undefined) this.#open();
   }
 
-  /** A stream asks for data: if something was kept back past its deadline, hand it over now. */
-  endIfOverdue(): void {
-    if (this.#waiting.length > 0 && performance.now() >= this.#endsAt) this.#end();
+  /** Ends the window now if it kept bytes back and `now` is past its deadline. */
+  endIfOverdue(now: number): void {
+    if (this.#waiting.length > 0 && now >= this.#endsAt) this.#end();
   }
 
   /** Timers running (part of the hub's `timers` stat). */
@@ -105,6 +120,7 @@ export class Linger {
     this.#endsAt = Infinity;
     this.#started = false;
     this.#waiting = [];
+    keepingBack.delete(this);
   }
 
   #open(): void {
@@ -132,6 +148,7 @@ export class Linger {
       (waiting.length === 0 || published > this.#publishedAtFirstWait);
     this.#publishedBefore = published;
     this.#waiting = [];
+    keepingBack.delete(this);
     for (const stream of waiting) stream.lingerEnded(); // each hand-off opens the next window
   };
 }

@@ -186,6 +186,29 @@ describe("Hub linger", () => {
     hub.close();
   });
 
+  it("Hub with linger keeps an event back at most `linger` ms while another hub of the process writes: a read of that hub's stream hands it over", async () => {
+    const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
+    const plain = new Hub<string>({ keepAlive: false }); // no linger of its own
+    const reader = await subscribed(hub);
+    const other = await subscribed(plain);
+    await busyWindow(hub, reader);
+    const first = reader.read();
+    hub.publish("t", "b");
+    await first;
+    const next = reader.read();
+    hub.publish("t", "c"); // hot: kept back
+    assert.equal(await settledBeforeAnyTimer(next), false);
+    blockLoop(LINGER * 2); // the other hub's writes, say: no timer runs
+    const otherRead = other.read(); // the runtime asks the other hub's stream for data
+    assert.ok(await settledBeforeAnyTimer(next), "handed over past its deadline, before any timer");
+    assert.deepEqual(dataOf((await next).value), ["c"]);
+    plain.publish("t", "x");
+    assert.deepEqual(dataOf((await otherRead).value), ["x"]);
+    await Promise.all([reader.cancel(), other.cancel()]);
+    hub.close();
+    plain.close();
+  });
+
   it("Hub with linger keeps nothing back while the writes that opened the window are still going on after `linger` ms (the loop is busy writing)", async () => {
     const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
     const reader = await subscribed(hub);
