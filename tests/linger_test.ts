@@ -49,6 +49,21 @@ async function settledBeforeAnyTimer(read: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
+/**
+ * After a busy window, "b" goes at once and opens a window that has not started yet (its zero
+ * timer has not run), and "c" is kept back: returns the read waiting for "c".
+ */
+async function keptBack(hub: Hub<string>, reader: ReadableStreamDefaultReader<Uint8Array>) {
+  await busyWindow(hub, reader);
+  const first = reader.read();
+  hub.publish("t", "b");
+  await first;
+  const next = reader.read();
+  hub.publish("t", "c"); // hot: kept back
+  assert.equal(await settledBeforeAnyTimer(next), false);
+  return { next };
+}
+
 describe("Hub linger", () => {
   it("Hub with linger, once events come faster than one per window, hands events of consecutive turns to a waiting reader as one chunk", async () => {
     const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
@@ -169,13 +184,7 @@ describe("Hub linger", () => {
     const hub = new Hub<string>({ linger: LINGER, keepAlive: false });
     const reader = await subscribed(hub);
     const other = await subscribed(hub);
-    await busyWindow(hub, reader);
-    const first = reader.read();
-    hub.publish("t", "b"); // opens a window; its zero timer cannot run while the loop is blocked
-    await first;
-    const next = reader.read();
-    hub.publish("t", "c"); // hot: kept back
-    assert.equal(await settledBeforeAnyTimer(next), false);
+    const { next } = await keptBack(hub, reader);
     blockLoop(LINGER * 2);
     for (let r = await other.read();; r = await other.read()) { // the other stream reads
       if (dataOf(r.value).includes("c")) break;
@@ -191,13 +200,7 @@ describe("Hub linger", () => {
     const plain = new Hub<string>({ keepAlive: false }); // no linger of its own
     const reader = await subscribed(hub);
     const other = await subscribed(plain);
-    await busyWindow(hub, reader);
-    const first = reader.read();
-    hub.publish("t", "b");
-    await first;
-    const next = reader.read();
-    hub.publish("t", "c"); // hot: kept back
-    assert.equal(await settledBeforeAnyTimer(next), false);
+    const { next } = await keptBack(hub, reader);
     blockLoop(LINGER * 2); // the other hub's writes, say: no timer runs
     const otherRead = other.read(); // the runtime asks the other hub's stream for data
     assert.ok(await settledBeforeAnyTimer(next), "handed over past its deadline, before any timer");
