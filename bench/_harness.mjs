@@ -1,9 +1,11 @@
-// Shared by bench/run.mjs and bench/profile.mjs: child processes (always killed on
-// exit), the Go builds, the servers under test, and the load client's line protocol.
+// Shared by the bench scripts (run, profile, parallel, cross_instance): child processes (always
+// killed on exit), a fresh redis-server, the Go builds, the servers under test, and the load
+// client's line protocol.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 export const root = new URL("..", import.meta.url).pathname;
@@ -36,6 +38,41 @@ export function spawnPinned(cpu, cmd, args, options = {}) {
   children.add(child);
   child.on("exit", () => children.delete(child));
   return child;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; closed again before it is returned). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh redis-server on 127.0.0.1 without persistence, on the CPUs `cpu` (a taskset list). */
+export async function startRedis(cpu) {
+  const port = await freePort();
+  const child = spawnPinned(cpu, "/usr/bin/redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
+  await withTimeout(
+    new Promise((resolve, reject) => {
+      child.stdout.on("data", (d) => String(d).includes("Ready to accept") && resolve());
+      child.once("exit", (code) => reject(new Error(`redis-server exited (${code})`)));
+    }),
+    10_000,
+    "redis-server",
+  );
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

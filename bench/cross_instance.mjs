@@ -16,12 +16,12 @@
 // p50/p99 are per repetition; the table shows their medians, and ratios against in-memory.
 // Writes bench/results/cross_instance.json. Everything is bounded: events, reps, a hard limit.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
+import * as h from "./_harness.mjs"; // its children are killed on exit
 
-const root = new URL("..", import.meta.url).pathname;
+const { root } = h;
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = argv.indexOf(`--${name}`);
@@ -34,56 +34,9 @@ const reps = Number(option("reps", quick ? 3 : 5));
 const warmup = 200; // per measurement, not timed: JIT and connection warm-up
 const hardLimit = setTimeout(() => {
   console.error("bench:cross: hard time limit reached");
-  cleanup();
+  h.killAll();
   process.exit(1);
 }, (quick ? 3 : 10) * 60_000);
-
-const children = new Set();
-const dirs = new Set();
-function cleanup() {
-  for (const child of children) child.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-}
-process.on("exit", cleanup);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis() {
-  const dir = mkdtempSync(join(tmpdir(), "sse-hub-bench-redis-"));
-  dirs.add(dir);
-  const port = await freePort();
-  const child = spawn("/usr/bin/redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdio: ["ignore", "pipe", "inherit"] });
-  children.add(child);
-  await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (out.includes("Ready to accept connections")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code})`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, child };
-}
 
 async function startServer(runtime, redisUrl) {
   const args = runtime === "deno"
@@ -97,7 +50,8 @@ async function startServer(runtime, redisUrl) {
     env,
     stdio: ["ignore", "pipe", "inherit"],
   });
-  children.add(child);
+  h.children.add(child);
+  child.on("exit", () => h.children.delete(child));
   const url = await new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {
@@ -108,16 +62,6 @@ async function startServer(runtime, redisUrl) {
     child.once("exit", (code) => reject(new Error(`${runtime} server exited (${code})`)));
   });
   return { url, child };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
-  children.delete(child);
 }
 
 // An SSE stream read by fetch: calls `onData(data, at)` with performance.now() for every event.
@@ -205,7 +149,7 @@ async function measure(publisher, streams, count) {
 }
 
 async function benchRuntime(runtime) {
-  const redis = await startRedis();
+  const redis = await h.startRedis(`0-${cpus().length - 1}`);
   const [memory, a, b] = await Promise.all([
     startServer(runtime),
     startServer(runtime, redis.url),
@@ -225,8 +169,8 @@ async function benchRuntime(runtime) {
       );
     }
   } finally {
-    await Promise.all([memory, a, b].map((s) => stop(s.child)));
-    await stop(redis.child);
+    await Promise.all([memory, a, b].map((s) => h.stop(s.child)));
+    await redis.stop();
   }
   const summary = {};
   for (const [name, list] of Object.entries(runs)) {

@@ -87,14 +87,6 @@ async function orchestrate() {
     const s = [...values].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
-  const { createServer } = await import("node:net");
-  const freePort = () =>
-    new Promise((resolve) => {
-      const server = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address();
-        server.close(() => resolve(port));
-      });
-    });
 
   // The workers of one configuration: their pids, the URL, and a stop.
   async function startWorkers(runtime, workers, bridge, redisUrl) {
@@ -124,7 +116,7 @@ async function orchestrate() {
       }
       return { url: `http://127.0.0.1:${port}`, pids: [child.pid], stop: () => h.stop(child) };
     }
-    const port = await freePort();
+    const port = await h.freePort();
     const children = Array.from(
       { length: workers },
       () =>
@@ -171,28 +163,6 @@ async function orchestrate() {
     }
   }
 
-  async function startRedis() {
-    const port = await freePort();
-    const child = h.spawnPinned(`0-${cores - 1}`, "/usr/bin/redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ]);
-    await h.withTimeout(
-      new Promise((resolve) =>
-        child.stdout.on("data", (d) => String(d).includes("Ready to accept") && resolve())
-      ),
-      10_000,
-      "redis-server",
-    );
-    return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: () => h.stop(child) };
-  }
-
   console.error(
     `bench:parallel: ${config.runtimes.join(", ")}; workers ${config.workers.join(", ")} on ${cores} CPUs; ` +
       `N = ${config.n}, bursts of K = ${k}, ${config.reps} reps (medians)`,
@@ -201,7 +171,7 @@ async function orchestrate() {
   const rows = [];
   for (const runtime of config.runtimes) {
     const bridge = runtime === "deno" ? config.denoBridge : "redis";
-    const redis = bridge === "redis" ? await startRedis() : undefined;
+    const redis = bridge === "redis" ? await h.startRedis(`0-${cores - 1}`) : undefined;
     try {
       const runs = [["none", 1], ...config.workers.map((w) => [bridge, w])];
       for (const [kind, workers] of runs) {
