@@ -18,7 +18,7 @@ export const noop = (): void => {};
  * field, and `event` for each event (reading goes on once its promise settles: backpressure).
  * Never rejects: resolves with why the attempt ended.
  */
-export async function attempt<E>(
+export async function connectOnce<E>(
   url: string | URL,
   options: ConnectOptions<E>,
   lastEventId: string,

@@ -8,7 +8,7 @@ import { retryDelay } from "./retry.ts";
 import { isHidden, watchVisibility } from "./_visibility.ts";
 import { sleep } from "./_sleep.ts";
 import { toItem } from "./_exchange.ts";
-import { attempt as attemptOnce, noop } from "./_attempt.ts";
+import { connectOnce, noop } from "./_attempt.ts";
 import type { ClientItem, ConnectionState, ConnectOptions, Listener, TextEvents } from "./types.ts";
 
 /**
@@ -170,7 +170,7 @@ export class Connection<E = TextEvents> implements AsyncIterable<ClientItem<E>> 
         if (!first) this.#reconnects++;
         this.#setState("connecting");
         const attempt = this.#attempt = new AbortController();
-        const error = await attemptOnce(
+        const error = await connectOnce(
           this.#url,
           this.#options,
           this.#lastEventId,
