@@ -103,7 +103,7 @@ export async function measureServer(name, n, config, quietMoment) {
     result.rssMarginalBytes = added > 0 ? ((rssN - rssHalf) * 1024) / added : null;
     if (connect.connected === 0) throw new Error(`no connection: ${connect.error}`);
     // Warm-up, not recorded: one whole turn run. A 5-event one left Deno's first measured run 10-20 %
-    // slower than the next ones in half the processes (the JIT still at work), for every server.
+    // slower than the next ones in half the processes (presumably the JIT still at work), for every server.
     await client.send(command("turn", n, config));
     const ours = [server.pid, client.child.pid];
     const measured = async (cmd, { writes = false, timeoutMs } = {}) => {
