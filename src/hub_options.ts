@@ -34,9 +34,10 @@ export interface HubOptions {
    * one event in the last window (and stops once keeping back merged nothing); a kept-back
    * event waits at most about `linger` ms (past that, the next publish or a read of any
    * stream in the process hands it over; other work in the same turn delays its timer), and
-   * nothing is kept back while the server is still writing what came before. Worth it when many clients each get several events per few ms (1,000 clients, one
-   * event per turn: 4 to 12 times the events/s of 0, bench/README.md); 0 writes every event
-   * as it comes. Its window timer is shared by the hub's streams: in a plain Cloudflare Worker
+   * nothing is kept back while the server is still writing what came before. Worth it when
+   * many clients each get several events per few ms (1,000 clients, one event per turn: 4 to
+   * 12 times the events/s of 0, bench/README.md); 0 writes every event as it comes. Its window
+   * timer is shared by the hub's streams: in a plain Cloudflare Worker
    * (`keepAliveTimer: "per-connection"`) keep it 0.
    * @default {0}
    */
