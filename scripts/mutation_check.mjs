@@ -27,6 +27,7 @@ const root = new URL("..", import.meta.url).pathname;
 const UNSUBSCRIBE = ["tests/hub_unsubscribe_test.ts", "tests/hub_test.ts"];
 const OVERFLOW = ["tests/hub_overflow_test.ts"];
 const HELD = ["tests/hardening/slow_clients_test.ts"];
+const FIRST_READ = ["tests/http/first_read_test.ts"];
 const KEEP_ALIVE = ["tests/keep_alive_test.ts", "tests/hub_test.ts"];
 const LINGER = ["tests/linger_test.ts", "tests/http/linger_test.ts"];
 const RESUME = ["tests/bridge/redis_resume_test.ts"];
@@ -129,6 +130,21 @@ const MUTATIONS = [
     "      if (rare.heldSize > 0 && rare.heldSize + size > this.budget) return FULL;\n",
     "",
     HELD,
+  ],
+  // A stream that reads its Last-Event-ID at the runtime's first read.
+  [
+    "a stream reads its Last-Event-ID inside hub.response, not at its first read",
+    "src/_subscriber.ts",
+    "    rare.pending = later;",
+    "    later?.();",
+    FIRST_READ,
+  ],
+  [
+    "a stream closed before its first read never ends",
+    "src/_replay.ts",
+    "  if (closing === undefined || !subscriber.active) return;",
+    "  return;",
+    FIRST_READ,
   ],
   // Keep-alive settings.
   [

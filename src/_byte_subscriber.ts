@@ -25,16 +25,22 @@ const SIGNAL_MEANS_CLIENT_LEFT = !("Deno" in globalThis) && !("Bun" in globalThi
  */
 const MAX_CHUNK = 8 * 1024;
 
-/** The `Last-Event-ID` of the stream being constructed (not a field: one less per connection). */
-let startingFrom: string | undefined;
+/**
+ * Where the stream being constructed starts (not a field: one less per connection): the
+ * caller's `Last-Event-ID`, or the request to read it from once the runtime reads.
+ */
+let startingFrom: string | Request | undefined;
 
 /** What the hub gives each of its HTTP streams (one object per hub). */
 export interface ByteStreamOwner<T> {
   /** What every stream starts with. */
   readonly opening: Uint8Array;
   readonly linger: Linger | undefined;
-  /** The stream started: replay from `lastEventId`, then go live. */
-  joined(subscriber: ByteSubscriber<T>, lastEventId: string | undefined): void;
+  /**
+   * The stream started: it begins (the opening), replays from `from` (an id, or the request whose
+   * `Last-Event-ID` is read at the runtime's first read) and goes live.
+   */
+  joined(subscriber: ByteSubscriber<T>, from: string | Request): void;
   /** The client left (`endStream`: end the stream too). */
   left(subscriber: ByteSubscriber<T>, endStream: boolean): void;
 }
@@ -63,8 +69,8 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
    * stream itself queues nothing (high-water mark 0): this subscriber keeps what waits and
    * hands it over, coalesced, when the runtime reads.
    */
-  open(request: Request, lastEventId: string | undefined): ReadableStream<Uint8Array> {
-    startingFrom = lastEventId; // for `start`, which the constructor calls at once
+  open(request: Request, from: string | Request): ReadableStream<Uint8Array> {
+    startingFrom = from; // for `start`, which the constructor calls at once
     const stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
     // After `start` ran: a signal that aborted already ends a stream that exists.
     if (SIGNAL_MEANS_CLIENT_LEFT) this.leaveOnAbort(request.signal, () => this.owner.left(this, true));
@@ -74,11 +80,15 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
   /** The stream's `start`. */
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.controller = controller;
-    // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
-    controller.enqueue(this.owner.opening);
-    const lastEventId = startingFrom;
+    const from = startingFrom!;
     startingFrom = undefined;
-    this.owner.joined(this, lastEventId);
+    this.owner.joined(this, from);
+  }
+
+  /** Sends the opening: the stream's first chunk. */
+  begin(): void {
+    // Straight into the stream's queue: an idle connection never allocates a backlog of its own.
+    this.enqueue(this.owner.opening);
   }
 
   /** The stream's `cancel`: the client left. */
@@ -88,6 +98,7 @@ export class ByteSubscriber<T> extends Subscriber<T> implements Lingering {
 
   /** The stream's `pull`: the runtime wants data. Hands it everything waiting, as one chunk. */
   pull(): void {
+    if (this.runPending()) return; // the first read of a put-off start takes its opening
     this.#reading = true;
     endOverdueLingers(); // a busy loop runs the lingers' timers late
     if (this.#queued > 0 && !this.#lingering) this.#handOver(); // kept-back bytes wait for their window

@@ -61,37 +61,51 @@ export function replayContext<T>(
 }
 
 const FAILED_STORE: Replay = { entries: [], complete: false };
+/** The answer for a client that sent no id: nothing to replay, nothing missing. */
+const NOTHING: Replay = { entries: [], complete: true };
 
-/** Replays what `subscriber` missed after `lastEventId`, or starts holding until the store answers. */
+/**
+ * Replays what `subscriber` missed after `lastEventId` (none: nothing, for a start put off until
+ * the first read, whose held events then go out), or holds live events until the store answers.
+ */
 export function startReplay<T>(
   subscriber: Subscriber<T>,
-  lastEventId: string,
+  lastEventId: string | undefined,
   context: ReplayContext<T>,
 ): void {
-  let replay: Replay | Promise<Replay>;
-  try {
-    replay = context.history.since(subscriber.topics, lastEventId);
-  } catch {
-    replay = FAILED_STORE; // a store that fails cannot vouch for anything: the client gets a reset
+  let replay: Replay | Promise<Replay> = NOTHING;
+  if (lastEventId !== undefined) {
+    try {
+      replay = context.history.since(subscriber.topics, lastEventId);
+    } catch {
+      replay = FAILED_STORE; // a store that fails cannot vouch for anything: the client gets a reset
+    }
   }
-  if (!(replay instanceof Promise)) {
-    context.guard.run(() => send(subscriber, lastEventId, replay, [], context));
-    return;
-  }
-  subscriber.hold();
-  replay.then((answer) => answer, () => FAILED_STORE).then((answer) => {
-    context.guard.run(() => send(subscriber, lastEventId, answer, subscriber.takeHeld(), context));
-    const closing = subscriber.closing;
-    if (closing === undefined || !subscriber.active) return;
-    // The hub closed while the store answered: what was published before close still goes out.
-    if (closing.last !== undefined) subscriber.push(closing.last);
-    subscriber.end();
-  }).catch((error: unknown) => context.failed(subscriber, error)); // never an unhandled rejection
+  if (!(replay instanceof Promise)) return finish(subscriber, lastEventId, replay, context);
+  if (subscriber.held === undefined) subscriber.hold();
+  replay.then((answer) => answer, () => FAILED_STORE)
+    .then((answer) => finish(subscriber, lastEventId, answer, context))
+    .catch((error: unknown) => context.failed(subscriber, error)); // never an unhandled rejection
+}
+
+// Sends the answer and what was held meanwhile; then, if the hub closed while the store answered
+// (or before the first read), what was published before close still goes out, and the stream ends.
+function finish<T>(
+  subscriber: Subscriber<T>,
+  lastEventId: string | undefined,
+  replay: Replay,
+  context: ReplayContext<T>,
+): void {
+  context.guard.run(() => send(subscriber, lastEventId, replay, subscriber.takeHeld(), context));
+  const closing = subscriber.closing;
+  if (closing === undefined || !subscriber.active) return;
+  if (closing.last !== undefined) subscriber.push(closing.last);
+  subscriber.end();
 }
 
 function send<T>(
   subscriber: Subscriber<T>,
-  lastEventId: string,
+  lastEventId: string | undefined,
   replay: Replay,
   held: Held<T>[],
   context: ReplayContext<T>,
@@ -146,7 +160,7 @@ function send<T>(
 
 // The newest id the client has once this answer is sent: the last entry, else its own id if the
 // answer vouched for it, else the id a reset tells it to resume from.
-function resumePoint(replay: Replay, lastEventId: string): string | undefined {
+function resumePoint(replay: Replay, lastEventId: string | undefined): string | undefined {
   const { entries } = replay;
   if (entries.length > 0) return entries[entries.length - 1]!.id;
   return replay.complete ? lastEventId : replay.latestId;

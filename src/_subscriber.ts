@@ -34,6 +34,8 @@ interface Rare<T> {
   onGone: (() => void) | undefined;
   /** After a replay: live events up to `through` are ones the client has (see `skipThrough`). */
   skip: { through: string; compare: (a: string, b: string) => number } | undefined;
+  /** A start put off until the runtime first reads (see `hold`). */
+  pending: (() => void) | undefined;
 }
 
 export abstract class Subscriber<T> {
@@ -108,6 +110,7 @@ export abstract class Subscriber<T> {
       info: undefined,
       onGone: undefined,
       skip: undefined,
+      pending: undefined,
     };
   }
 
@@ -145,22 +148,37 @@ export abstract class Subscriber<T> {
     return this.deliver(bytes, message);
   }
 
-  /** Starts holding live events (an async replay begins). */
-  hold(): void {
+  /** Starts holding live events: a replay begins, now or `later` (at `runPending`: first read, or close). */
+  hold(later?: () => void): void {
     const rare = this.#more();
     rare.held = [];
     rare.heldSize = 0;
+    rare.pending = later;
   }
 
   /** Ends holding live events (the replay has arrived): returns what was held. */
   takeHeld(): Held<T>[] {
     const rare = this.#rare;
-    const held = rare?.held ?? [];
-    if (rare !== undefined) {
-      rare.held = undefined;
-      rare.heldSize = 0;
-    }
+    if (rare === undefined) return [];
+    const held = rare.held ?? [];
+    rare.held = undefined;
+    rare.heldSize = 0;
+    // Nothing else rare: the object goes (most subscribers held only until their first read).
+    if (
+      rare.filter === undefined && rare.closing === undefined && rare.info === undefined &&
+      rare.onGone === undefined && rare.skip === undefined && rare.pending === undefined
+    ) this.#rare = undefined;
     return held;
+  }
+
+  /** Runs what `hold` put off, once; false when there is none. */
+  runPending(): boolean {
+    const rare = this.#rare;
+    if (rare === undefined || rare.pending === undefined) return false;
+    const run = rare.pending;
+    rare.pending = undefined;
+    run();
+    return true;
   }
 
   /**

@@ -11,7 +11,7 @@ import { HubError } from "./errors.ts";
 import { MemoryHistory } from "./memory_history.ts";
 import type { HubCloseOptions, HubOptions, HubResponseOptions, HubSubscribeOptions } from "./hub_options.ts";
 import type { HubMessage, HubStats, PublishResult } from "./message.ts";
-import { getLastEventId, sseResponseHeaders } from "./response.ts";
+import { sseResponseHeaders } from "./response.ts";
 import { admit, admitInProcess } from "./_admission.ts";
 import { BusLink } from "./_bus_link.ts";
 import { type ByteStreamOwner, ByteSubscriber } from "./_byte_subscriber.ts";
@@ -128,7 +128,9 @@ export class Hub<T = unknown> {
   /**
    * Answers an SSE request: checks topics, access and limits, then returns a
    * streaming `Response` that replays what the client missed (per its
-   * `Last-Event-ID`) and then goes live. Its stream's `cancel` unsubscribes.
+   * `Last-Event-ID`, read at the runtime's first read of the body; events
+   * published before then follow the replay) and then goes live. Its stream's
+   * `cancel` unsubscribes.
    *
    * Refusals: 400 bad topics, 403 (or the `authorize` hook's response),
    * 503 with `Retry-After` when `maxSubscribers` is reached, 204 or 503 after close.
@@ -144,10 +146,9 @@ export class Hub<T = unknown> {
       this.#stats.rejected++;
       return topics;
     }
-    const lastEventId = options.lastEventId ?? getLastEventId(request, settings.maxLastEventIdLength);
     const subscriber = new ByteSubscriber<T>(topics, options.filter, settings.bufferBytes, this.#streams);
     this.#fanOut.identify(subscriber, options.key, request);
-    const stream = subscriber.open(request, lastEventId);
+    const stream = subscriber.open(request, options.lastEventId ?? request);
     return new Response(stream, {
       status: options.status ?? 200,
       headers: sseResponseHeaders(options.headers),

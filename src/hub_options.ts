@@ -169,7 +169,10 @@ export interface HubResponseOptions<T> {
    * @default {200}
    */
   status?: number;
-  /** Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query). */
+  /**
+   * Overrides the id taken from the request's `Last-Event-ID` (or `lastEventId` query), which is
+   * otherwise read at the runtime's first read of the stream; this one replays at once.
+   */
   lastEventId?: string;
   /**
    * Who this subscriber is (a user or session id), handed to `onJoin`/`onLeave`. To reach one

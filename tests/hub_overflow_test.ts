@@ -1,23 +1,24 @@
 // The overflow policy, one branch per test: what happens to a subscriber that falls behind by
 // more than its budget, for HTTP subscribers (bytes, `bufferBytes`) and in-process ones
-// (messages, `bufferMessages`), under "close" and "drop". A response body nobody reads is a
-// client that never reads, deterministically (over sockets the kernel's buffers decide when a
-// queue is full; tests/http/hub_test.ts and tests/hardening/slow_clients_test.ts do that too).
+// (messages, `bufferMessages`), under "close" and "drop". A response body read no further than
+// its opening (a runtime reads that at once) is a client that stops reading, deterministically
+// (over sockets the kernel's buffers decide when a queue is full; tests/http/hub_test.ts and
+// tests/hardening/slow_clients_test.ts do that too).
 // Overflow while an async replay is held is in tests/hardening/slow_clients_test.ts.
 import { describe, it } from "./helpers/timed.ts";
 import assert from "node:assert/strict";
 import { Hub, HubError } from "../mod.ts";
-import { read, SseClient } from "./helpers/client.ts";
+import { read, readOpening, SseClient } from "./helpers/client.ts";
 
 const BUDGET = 64 * 1024;
 const PAYLOAD = "p".repeat(16 * 1024);
 /** Events of ~16 KiB that fit in a 64 KiB budget behind the first one: 3; the 4th passes it. */
 const FITTING = 3;
 
-/** A hub with one subscriber nobody reads and one that reads everything. */
+/** A hub with one subscriber that reads no further than its opening and one that reads everything. */
 async function slowAndFast(overflow: "close" | "drop") {
   const hub = new Hub<string>({ overflow, bufferBytes: BUDGET, keepAlive: false });
-  const unread = await hub.response(new Request("http://x/"), { topics: "t" });
+  const unread = await readOpening(await hub.response(new Request("http://x/"), { topics: "t" }));
   const fast = SseClient.of(await hub.response(new Request("http://x/"), { topics: "t" }));
   return { hub, unread, fast };
 }

@@ -14,6 +14,7 @@ import type { DecodedEvent, HistoryStore, HubOptions, MemoryHistoryOptions } fro
 import { describeGrowth, memory } from "../helpers/memory.ts";
 import { delay, serve, until, withDeadline } from "../helpers/server.ts";
 import { watchUnhandled } from "../helpers/unhandled.ts";
+import { readOpening } from "../helpers/client.ts";
 
 function start(options: HubOptions) {
   const hub = new Hub<string>(options);
@@ -177,8 +178,9 @@ describe("Hub.response with slow and stalled clients", () => {
 });
 
 // Loopback TCP buffers absorb megabytes per connection, so whether a socket client's queue is
-// still full when the next event comes is up to the kernel. An unread response body is a
-// client that never reads anything, deterministically: the hub's own accounting, exactly.
+// still full when the next event comes is up to the kernel. A response body read no further
+// than its opening (which a runtime reads at once) is a client that stops reading there,
+// deterministically: the hub's own accounting, exactly.
 describe("Hub.response with unread response bodies", () => {
   it("Hub.response queues a replay by reference to the history's bytes, not by copy, for 200 unread streams", async () => {
     const hub = new Hub<string>({ overflow: "drop", keepAlive: false });
@@ -187,7 +189,7 @@ describe("Hub.response with unread response bodies", () => {
     const responses: Response[] = [];
     for (let i = 0; i < 200; i++) {
       const request = new Request("http://localhost/h", { headers: { "last-event-id": first } });
-      responses.push(await hub.response(request, { topics: "h" }));
+      responses.push(await readOpening(await hub.response(request, { topics: "h" })));
     }
     const after = await memory();
     console.log(describeGrowth("200 unread streams each replaying ~1 MB of history", before, after));
@@ -206,7 +208,7 @@ describe("Hub.response with unread response bodies", () => {
       const hub = new Hub<string>({ overflow, keepAlive: false, bufferBytes: 64 * 1024 });
       const first = publishHistory(hub, "h");
       const request = new Request("http://localhost/h", { headers: { "last-event-id": first } });
-      const unread = await hub.response(request, { topics: "h" });
+      const unread = await readOpening(await hub.response(request, { topics: "h" }));
       const live = await hub.response(new Request("http://localhost/h"), { topics: "h" });
       const reader = live.body!.pipeThrough(new EventDecoderStream()).getReader();
       const result = hub.publish("h", "live");
@@ -298,11 +300,10 @@ describe("Hub.response with a slow history store", () => {
       const ids = [hub.publish("t", "e0").id];
       for (let i = 1; i <= 5; i++) ids.push(hub.publish("t", `e${i}`).id);
       // Resumes after e2: e3..e5 are in the store; e6..e100 are published while it is asked.
-      const waiting = await hub.response(
-        new Request("http://localhost/t", { headers: { "last-event-id": ids[2]! } }),
-        {
+      const waiting = await readOpening(
+        await hub.response(new Request("http://localhost/t", { headers: { "last-event-id": ids[2]! } }), {
           topics: "t",
-        },
+        }),
       );
       for (let i = 6; i <= 100; i++) hub.publish("t", `e${i}`);
       release();

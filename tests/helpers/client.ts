@@ -2,6 +2,7 @@
 // assertions, decoded events (by the library's own spec-exact decoder) for behaviour.
 import { EventDecoderStream } from "../../src/decode.ts";
 import type { DecodedEvent } from "../../src/decode.ts";
+import assert from "node:assert/strict";
 import { withDeadline } from "./server.ts";
 
 export class SseClient {
@@ -177,4 +178,19 @@ export async function read<T>(stream: ReadableStream<T>, n: number, ms = 5000): 
     reader.releaseLock();
   }
   return out;
+}
+
+/**
+ * Reads a response's first chunk (the opening comment), as a runtime does at once, and no more:
+ * a client that stops reading from then on. A stream that reads its `Last-Event-ID` from the
+ * request replays at that read. Returns the response, its body unlocked.
+ */
+export async function readOpening(response: Response): Promise<Response> {
+  const [opening] = await read(response.body!, 1);
+  assert.equal(
+    new TextDecoder().decode(opening).startsWith(":"),
+    true,
+    "the first chunk is the opening comment",
+  );
+  return response;
 }
