@@ -21,6 +21,14 @@ function watchedRequest(request: Request): { request: Request; headersRead: () =
   return { request: watched, headersRead: () => read };
 }
 
+/** Publishes `first` and `second` to "t", then answers a request resuming after `first`, unread. */
+async function unreadResume(hub: Hub<string>, first: string, second: string): Promise<Response> {
+  const id = hub.publish("t", first).id;
+  hub.publish("t", second);
+  const request = new Request("http://localhost/t", { headers: { "last-event-id": id } });
+  return await hub.response(request, { topics: "t" });
+}
+
 /** Everything a body sends until it ends, as text. */
 async function textOf(response: Response): Promise<string> {
   return await new Response(response.body).text();
@@ -51,10 +59,7 @@ describe("Hub.response reads Last-Event-ID at the stream's first read", () => {
 
   it("Hub.response sends what was published before a stream's first read once, after its replay, in order", async () => {
     const hub = new Hub<string>({ keepAlive: false });
-    const first = hub.publish("t", "e1").id;
-    hub.publish("t", "e2");
-    const request = new Request("http://localhost/t", { headers: { "last-event-id": first } });
-    const response = await hub.response(request, { topics: "t" });
+    const response = await unreadResume(hub, "e1", "e2");
     hub.publish("t", "e3"); // held (and in the history the replay reads)
     hub.publish("t", "e4");
     assert.equal(hub.stats().replayed, 0, "nothing is replayed before the first read");
@@ -70,10 +75,7 @@ describe("Hub.response reads Last-Event-ID at the stream's first read", () => {
 
   it("Hub.close before a stream's first read still sends its opening, its replay, what was held, then the last event", async () => {
     const hub = new Hub<string>({ keepAlive: false });
-    const first = hub.publish("t", "one").id;
-    hub.publish("t", "two");
-    const request = new Request("http://localhost/t", { headers: { "last-event-id": first } });
-    const response = await hub.response(request, { topics: "t" });
+    const response = await unreadResume(hub, "one", "two");
     hub.publish("t", "three");
     hub.close({ event: { event: "bye", data: "closing" } });
     const text = await withDeadline(textOf(response), 5000, "the stream to end");
