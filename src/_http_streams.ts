@@ -1,6 +1,7 @@
-// What a hub's HTTP streams share (one object per hub, no closure per connection): the opening
-// bytes, the linger, and the two moments of a stream's life: it started (replay from its
-// Last-Event-ID, then join the fan-out) and its client left.
+// What a hub's HTTP streams share (one object per hub; a connection's one closure is its start
+// put off until its first read, gone after it): the opening bytes, the linger, and the two moments
+// of a stream's life: it started (the opening, the replay from its Last-Event-ID, then the
+// fan-out; with the id from the request, at the first read) and its client left.
 import type { ByteStreamOwner } from "./_byte_subscriber.ts";
 import type { FanOut, HubCounters } from "./_fan_out.ts";
 import { Linger } from "./_linger.ts";

@@ -148,7 +148,7 @@ export abstract class Subscriber<T> {
     return this.deliver(bytes, message);
   }
 
-  /** Starts holding live events: a replay begins, now or `later` (at `runPending`: first read, or close). */
+  /** Starts holding live events: a replay begins, now or `later` (at `runPending`: the first read). */
   hold(later?: () => void): void {
     const rare = this.#more();
     rare.held = [];
