@@ -45,7 +45,8 @@ export interface HubOptions {
   /**
    * What to do with a subscriber whose queue is full: `"close"` ends its stream (it
    * reconnects with `Last-Event-ID` and is replayed from history); `"drop"` skips the
-   * event for it and counts it.
+   * event for it and counts it. A stream still waiting for its replay (a slow store, or
+   * before the runtime's first read) is closed either way: a skip there would reorder.
    * @default {"close"}
    */
   overflow?: "close" | "drop";
