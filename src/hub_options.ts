@@ -46,7 +46,7 @@ export interface HubOptions {
    * What to do with a subscriber whose queue is full: `"close"` ends its stream (it
    * reconnects with `Last-Event-ID` and is replayed from history); `"drop"` skips the
    * event for it and counts it. A stream still waiting for its replay (a slow store, or
-   * before the runtime's first read) is closed either way: a skip there would reorder.
+   * before the runtime's first read) is closed either way: a skip there could reorder events.
    * @default {"close"}
    */
   overflow?: "close" | "drop";
