@@ -33,7 +33,7 @@ const LINGER = ["tests/linger_test.ts", "tests/http/linger_test.ts"];
 const RESUME = ["tests/bridge/redis_resume_test.ts"];
 const CHANNEL_RESUME = ["tests/bridge/broadcast_channel_resume_test.ts"];
 
-/** name, file, the exact text to replace and its replacement, and the tests to run. */
+/** name, file, the exact text to replace and its replacement, and the lists of tests to run. */
 const MUTATIONS = [
   // Unsubscribe paths.
   [
@@ -123,6 +123,7 @@ const MUTATIONS = [
     'if (this.overflow === "drop" && subscriber.held === undefined) {',
     'if (this.overflow === "drop") {',
     HELD,
+    FIRST_READ,
   ],
   [
     "held during an async replay: the budget is ignored",
@@ -304,7 +305,7 @@ const MUTATIONS = [
     "",
     CHANNEL_RESUME,
   ],
-].map(([name, file, from, to, tests]) => ({ name, file, from, to, tests }));
+].map(([name, file, from, to, ...lists]) => ({ name, file, from, to, tests: lists.flat() })); // every list given
 
 const only = process.argv[2];
 const chosen = MUTATIONS.filter((m) => only === undefined || m.name.includes(only));
