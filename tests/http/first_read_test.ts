@@ -84,4 +84,16 @@ describe("Hub.response reads Last-Event-ID at the stream's first read", () => {
     assert.deepEqual(data, ["two", "three", "closing"]);
     assert.match(text, /event: bye\n/);
   });
+
+  it('Hub.response closes a stream whose held events pass bufferBytes before its first read, even under overflow "drop"', async () => {
+    const hub = new Hub<string>({ overflow: "drop", keepAlive: false, bufferBytes: 64 * 1024 });
+    const response = await unreadResume(hub, "one", "two");
+    const payload = "p".repeat(16 * 1024);
+    for (let i = 0; i < 8; i++) hub.publish("t", `${i}:${payload}`); // 128 KiB held
+    assert.equal(hub.stats().slowDisconnects, 1);
+    assert.equal(hub.stats().dropped, 0, "nothing skipped: a skip would reorder around the replay");
+    assert.equal(hub.size, 0);
+    await assert.rejects(response.body!.getReader().read(), { name: "HubError", type: "slow-subscriber" });
+    hub.close();
+  });
 });
