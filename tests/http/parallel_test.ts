@@ -1,7 +1,8 @@
 // Every core of one machine, over real HTTP. Under `deno test`: examples/parallel/deno.ts with
 // `deno serve --parallel` (2 isolates, one port, BroadcastChannelBridge). Under `bun test`:
-// examples/parallel/bun.ts (2 Bun processes on one port with reusePort, RedisBridge on a real
-// redis-server). The kernel picks the worker of each connection; every response names it.
+// examples/parallel/bun.ts, 2 workers on one port with reusePort: threads of one process with the
+// BroadcastChannelBridge, then processes with the RedisBridge on a real redis-server. The kernel
+// picks the worker of each connection; every response names it.
 import { after, before, describe, it } from "../helpers/timed.ts";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
@@ -80,20 +81,22 @@ const denoServe = (redisUrl?: string) =>
     },
   );
 
+// Without REDIS_URL the example runs threads of one process, with it processes.
+const bunParallel = (redisUrl?: string) =>
+  startListening("bun", ["run", "examples/parallel/bun.ts"], {
+    listening: /sse-hub parallel listening on (http:\/\/127\.0\.0\.1:\d+) \(bun, 2 workers/,
+    env: { ...(redisUrl ? { REDIS_URL: redisUrl } : {}), PORT: "0", HOST: "127.0.0.1", WORKERS: "2" },
+  });
+
 const setups: Setup[] = runtime === "deno"
   ? [
     { name: "deno serve --parallel, BroadcastChannelBridge", redis: false, start: () => denoServe() },
     { name: "deno serve --parallel, RedisBridge", redis: true, start: denoServe },
   ]
-  : [{
-    name: "Bun processes with reusePort, RedisBridge",
-    redis: true,
-    start: (redisUrl) =>
-      startListening("bun", ["run", "examples/parallel/bun.ts"], {
-        listening: /sse-hub parallel listening on (http:\/\/127\.0\.0\.1:\d+) \(bun, 2 workers\)/,
-        env: { REDIS_URL: redisUrl!, PORT: "0", HOST: "127.0.0.1", WORKERS: "2" },
-      }),
-  }];
+  : [
+    { name: "Bun threads with reusePort, BroadcastChannelBridge", redis: false, start: () => bunParallel() },
+    { name: "Bun processes with reusePort, RedisBridge", redis: true, start: bunParallel },
+  ];
 
 for (const setup of setups) {
   describe(`Every core: ${setup.name}`, () => {
