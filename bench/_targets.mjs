@@ -94,7 +94,7 @@ export function targets({ fanout, http, workers, bus }) {
   }
   for (const runtime of workers ? ["deno", "bun"] : []) {
     const list = workers.rows.filter((r) => r.runtime === runtime && r.bridge !== "none" && !r.error);
-    const value = list.map((r) => `${r.workers}: ${fmt(r.eventsPerS)}`).join(", ") || "none";
+    const value = list.map((r) => `${r.bridge} ${r.workers}: ${fmt(r.eventsPerS)}`).join(", ") || "none";
     add("events/s per worker count reported", runtime, value, list.length > 0 ? null : false);
   }
   for (const r of (bus?.rows ?? []).filter((x) => x.path === "bridge.publish")) {

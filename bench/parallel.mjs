@@ -5,12 +5,15 @@
 //   npm run bench:parallel -- --quick               N = 500, 2 reps
 //   npm run bench:parallel -- --runtimes deno --workers 1,2,4,8 --n 5000 --reps 5
 //   npm run bench:parallel -- --workers 1 --n 10000 --deno-bridge redis   Redis vs in-memory at 10k
+//   npm run bench:parallel -- --runtimes bun --bun-bridges broadcast      Bun threads only
 //
 // Deno: `deno serve --parallel` (DENO_JOBS isolates, one port) with the BroadcastChannelBridge.
-// Bun: W processes of `bun`, each a Bun.serve on one port with reusePort, with the RedisBridge on
-// a fresh redis-server. For each, a baseline of one worker with an in-memory hub (no bridge).
+// Bun: W threads of one `bun` process with the BroadcastChannelBridge, and W processes of `bun`
+// with the RedisBridge on a fresh redis-server (`--bun-bridges`), each worker a Bun.serve on one
+// port with reusePort. For each runtime, a baseline of one process with an in-memory hub.
 // Run by node this file orchestrates; run by `deno serve` or `bun` it is one worker (the bench
-// protocol of bench/servers/_protocol.mjs: GET /events, POST /publish?run&n&rate, POST /gc).
+// protocol of bench/servers/_protocol.mjs: GET /events, POST /publish?run&n&rate, POST /gc), or
+// with BENCH_THREADS=W under Bun, a process that starts W threads of such workers.
 // The Go load client (bench/client) holds N connections, spread over the workers by the kernel,
 // and asks for bursts of K = clamp(100,000 / N, 10, 500) events, published back to back, one per
 // event-loop turn, by whichever worker takes the POST; events/s = deliveries ÷ (last receive −
@@ -27,6 +30,14 @@ async function startWorker() {
   const { BroadcastChannelBridge, Hub } = await import("../mod.ts");
   const { control, listening } = await import("./servers/_protocol.mjs");
   const env = (name) => ("Deno" in globalThis ? globalThis.Deno.env.get(name) : process.env[name]);
+  // Bun, one process of BENCH_THREADS worker threads: each runs this module as one worker.
+  if ("Bun" in globalThis && globalThis.Bun.isMainThread && env("BENCH_THREADS")) {
+    const threads = Number(env("BENCH_THREADS"));
+    for (let i = 0; i < threads; i++) {
+      new Worker(import.meta.url, { env: { ...process.env, BENCH_THREADS: "" } });
+    }
+    return {};
+  }
   const bridgeKind = env("BENCH_BRIDGE") ?? "none";
   let bridge;
   if (bridgeKind === "broadcast") bridge = new BroadcastChannelBridge({ name: "sse-hub-bench" });
@@ -77,6 +88,8 @@ async function orchestrate() {
     reps: Number(option("reps", quick ? 2 : 3)),
     quietMs: Number(option("quiet-ms", 2000)), // the longest wait for a quiet machine before a burst
     denoBridge: option("deno-bridge", "broadcast"), // or "redis": isolates bridged like processes
+    // Bun: threads of one process with the BroadcastChannelBridge, processes with the RedisBridge.
+    bunBridges: option("bun-bridges", "broadcast,redis").split(","),
   };
   const k = Math.max(10, Math.min(500, Math.round(100_000 / config.n)));
   const limit = setTimeout(() => {
@@ -91,10 +104,13 @@ async function orchestrate() {
   // The workers of one configuration: their pids, the URL, and a stop.
   async function startWorkers(runtime, workers, bridge, redisUrl) {
     const env = { ...process.env, NO_COLOR: "1", BENCH_BRIDGE: bridge, REDIS_URL: redisUrl ?? "" };
-    const lines = (child, pattern) =>
+    // The port of the `count`th line of `child` that matches `pattern`.
+    const lines = (child, pattern, count = 1) =>
       h.withTimeout(
         new Promise((resolve, reject) => {
-          const take = (line) => pattern.exec(line) && resolve(Number(pattern.exec(line)[1]));
+          let seen = 0;
+          const take = (line) =>
+            pattern.exec(line) && ++seen === count && resolve(Number(pattern.exec(line)[1]));
           for (const input of [child.stdout, child.stderr]) createInterface({ input }).on("line", take);
           child.on("exit", (code) => reject(new Error(`${runtime} worker exited ${code}`)));
         }),
@@ -117,14 +133,18 @@ async function orchestrate() {
       return { url: `http://127.0.0.1:${port}`, pids: [child.pid], stop: () => h.stop(child) };
     }
     const port = await h.freePort();
+    // Processes bridged by Redis; or (the BroadcastChannel) threads of one process.
+    const threads = bridge === "broadcast";
     const children = Array.from(
-      { length: workers },
+      { length: threads ? 1 : workers },
       () =>
         h.spawnPinned(`0-${cores - 1}`, h.BUN, ["bench/parallel.mjs"], {
-          env: { ...env, PORT: String(port) },
+          env: { ...env, PORT: String(port), BENCH_THREADS: threads ? String(workers) : "" },
         }),
     );
-    await Promise.all(children.map((child) => lines(child, /^listening (\d+)/)));
+    // Each worker prints its own line; a process of threads prints one per thread.
+    const each = threads ? workers : 1;
+    await Promise.all(children.map((child) => lines(child, /^listening (\d+)/, each)));
     return {
       url: `http://127.0.0.1:${port}`,
       pids: children.map((c) => c.pid),
@@ -170,10 +190,10 @@ async function orchestrate() {
   h.buildGo();
   const rows = [];
   for (const runtime of config.runtimes) {
-    const bridge = runtime === "deno" ? config.denoBridge : "redis";
-    const redis = bridge === "redis" ? await h.startRedis(`0-${cores - 1}`) : undefined;
+    const bridges = runtime === "deno" ? [config.denoBridge] : config.bunBridges;
+    const redis = bridges.includes("redis") ? await h.startRedis(`0-${cores - 1}`) : undefined;
     try {
-      const runs = [["none", 1], ...config.workers.map((w) => [bridge, w])];
+      const runs = [["none", 1], ...bridges.flatMap((bridge) => config.workers.map((w) => [bridge, w]))];
       for (const [kind, workers] of runs) {
         const label = `${runtime}, ${kind === "none" ? "in-memory" : kind}, ${workers} worker(s)`;
         try {
