@@ -119,6 +119,8 @@ function startThread(
       resolve();
     })
   );
+  // A thread that throws (its port taken, say) exits after this: the others are stopped.
+  thread.on("error", (error) => console.error(`worker ${name}: ${error}`));
   const ready = new Promise<void>((resolve) => thread.once("message", () => resolve()));
   return {
     ready,
