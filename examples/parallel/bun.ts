@@ -35,6 +35,9 @@ const redisUrl = process.env.REDIS_URL;
 const hostname = process.env.HOST || "127.0.0.1";
 const READY = "sse-hub worker listening";
 
+/** Told when a worker ends, with its exit code. */
+type Exited = (name: string, code: number | null) => void;
+
 /** One worker, as the primary sees it. */
 interface Running {
   /** Resolves once it listens. */
@@ -58,7 +61,7 @@ async function primary(): Promise<void> {
     process.exit(code);
   };
   // A worker that ends on its own takes the others down: your process manager starts it all again.
-  const exited = (name: string, code: number | null) => {
+  const exited: Exited = (name, code) => {
     if (stopping) return;
     console.error(`worker ${name} exited (${code}): stopping the others`);
     void stopAll(1);
@@ -72,11 +75,7 @@ async function primary(): Promise<void> {
 }
 
 // A process of this file, bridged through Redis; it stops on SIGTERM.
-function startProcess(
-  name: string,
-  port: number,
-  exited: (name: string, code: number | null) => void,
-): Running {
+function startProcess(name: string, port: number, exited: Exited): Running {
   const child = spawn(process.execPath, ["run", new URL(import.meta.url).pathname], {
     env: { ...process.env, SSE_HUB_WORKER: name, PORT: String(port) },
     stdio: ["ignore", "pipe", "inherit"],
@@ -105,11 +104,7 @@ function startProcess(
 }
 
 // A thread of this process, bridged by a BroadcastChannel; it stops on a "stop" message.
-function startThread(
-  name: string,
-  port: number,
-  exited: (name: string, code: number | null) => void,
-): Running {
+function startThread(name: string, port: number, exited: Exited): Running {
   const thread = new Worker(new URL(import.meta.url), {
     env: { ...process.env, SSE_HUB_WORKER: name, PORT: String(port) },
   });
@@ -157,8 +152,9 @@ async function worker(name: string): Promise<void> {
   };
   const where = isMainThread ? `pid ${process.pid}` : `thread of pid ${process.pid}`;
   console.log(`${READY} on http://${hostname}:${server.port} (worker ${name}, ${where})`);
-  if (isMainThread) { for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, stop); }
-  else {
+  if (isMainThread) {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, stop);
+  } else {
     parentPort!.once("message", stop);
     parentPort!.postMessage("ready");
   }
