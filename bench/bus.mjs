@@ -178,18 +178,8 @@ async function orchestrate() {
   }
   clearTimeout(limit);
   console.log(`\n### Redis bridge: publishes/s from one instance (medians of ${config.reps} reps)\n`);
-  console.log(
-    "| runtime | client | in flight | path | publishes/s | ÷ PUBLISH | ÷ PUBLISH, heard | others' CPU |",
-  );
-  console.log("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |");
-  for (const r of rows) {
-    console.log(
-      `| ${r.runtime} | ${r.library} | ${r.inFlight} | ${r.path} | ${
-        Math.round(r.perS).toLocaleString("en")
-      } | ` +
-        `${r.vsPublish.toFixed(2)}× | ${r.vsHeard.toFixed(2)}× | ${r.foreignCpusMax.toFixed(2)} |`,
-    );
-  }
+  const { busTable } = await import("./_extras.mjs");
+  console.log(busTable({ rows }));
   const results = { date: new Date().toISOString(), cpus: cpus().length, config, rows };
   mkdirSync(join(root, "bench/results"), { recursive: true });
   writeFileSync(join(root, "bench/results/bus.json"), JSON.stringify(results, null, 2) + "\n");

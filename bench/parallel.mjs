@@ -209,24 +209,11 @@ async function orchestrate() {
     }
   }
   clearTimeout(limit);
-  const names = { none: "in-memory (no bridge)", broadcast: "BroadcastChannelBridge", redis: "RedisBridge" };
+  const { workersTable } = await import("./_extras.mjs");
   console.log(
     `\n### Events/s against workers (N = ${config.n}, K = ${k}, medians of ${config.reps} bursts, ${cores} CPUs)\n`,
   );
-  console.log("| runtime | hub | workers | events/s | ÷ 1 worker, same bridge | lost | others' CPU |");
-  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of rows) {
-    const one = rows.find((o) => o.runtime === r.runtime && o.bridge === r.bridge && o.workers === 1);
-    console.log(
-      r.error
-        ? `| ${r.runtime} | ${names[r.bridge]} | ${r.workers} | error: ${r.error} | | | |`
-        : `| ${r.runtime} | ${names[r.bridge]} | ${r.workers} | ${
-          Math.round(r.eventsPerS).toLocaleString("en")
-        } | ${one?.eventsPerS ? (r.eventsPerS / one.eventsPerS).toFixed(2) + "×" : ""} | ${r.lost} | ${
-          r.foreignCpusMax.toFixed(2)
-        } |`,
-    );
-  }
+  console.log(workersTable({ rows }));
   mkdirSync(join(h.root, "bench/results"), { recursive: true });
   writeFileSync(
     join(h.root, "bench/results/parallel.json"),
